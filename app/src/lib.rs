@@ -1,0 +1,1 @@
+//! The web app (Leptos, built with Trunk) lives here; see issue "web app".

@@ -1,0 +1,20 @@
+//! Motif's shared core: everything both the trainer and the web app need to turn MIDI into
+//! token sequences and back.
+//!
+//! - [`midi`] reads any Standard MIDI File into a [`Score`] (one merged note list) and writes notes
+//!   back as a Standard MIDI File.
+//! - [`tokens`] turns notes into tokens with the `seed` (the report's) or `timed` scheme and back.
+//! - [`vocab`] maps tokens to the integer ids a model sees, and travels with every trained model.
+//! - [`corpus`] finds and loads MIDI files from folders, naming the file in every error.
+
+pub mod corpus;
+pub mod error;
+pub mod midi;
+pub mod score;
+pub mod tokens;
+pub mod vocab;
+
+pub use error::{LoadError, MidiError};
+pub use score::{Note, Score, ScoreInfo};
+pub use tokens::{Token, Tokenizer, TokenizerKind};
+pub use vocab::Vocabulary;

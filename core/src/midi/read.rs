@@ -1,0 +1,229 @@
+//! Standard MIDI File → [`Score`]: every non-drum note of every track, timed in beats.
+//!
+//! Lenient where files in the wild are sloppy, bounded where they are hostile: midly parses
+//! lazily (no allocation from declared lengths), a damaged track keeps the events before the
+//! damage, and file size and note count are capped so no input can exhaust memory or time.
+
+use midly::{MetaMessage, MidiMessage, TrackEventKind};
+
+use super::tempo::{TempoChange, TempoMap};
+use super::DRUM_CHANNEL;
+use crate::error::MidiError;
+use crate::score::{Note, Score, ScoreInfo, Timing};
+
+/// Real piano MIDI files are kilobytes; 16 MiB leaves two orders of magnitude of headroom.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+/// Caps memory for the note list (and everything derived from it) at a few tens of MB.
+pub const MAX_NOTES: usize = 2_000_000;
+
+/// Tempo assumed when a file has absolute (SMPTE) time and so no beats of its own.
+const SMPTE_NOMINAL_BPM: f64 = 120.0;
+
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// Keep channel-10 percussion notes (off by default: drums are not pitches).
+    pub include_drums: bool,
+}
+
+/// One track's notes and tempo changes in ticks.
+#[derive(Default)]
+struct TrackData {
+    /// (start tick, end tick, pitch, velocity)
+    notes: Vec<(u64, u64, u8, u8)>,
+    /// (tick, microseconds per beat)
+    tempos: Vec<(u64, u32)>,
+    end_tick: u64,
+    damaged: bool,
+    drum_notes: usize,
+}
+
+/// Parses a Standard MIDI File (format 0, 1 or 2, or RIFF-wrapped RMID).
+pub fn read_midi(bytes: &[u8], options: &ReadOptions) -> Result<Score, MidiError> {
+    let size = bytes.len() as u64;
+    if size > MAX_FILE_BYTES {
+        return Err(MidiError::TooLarge { size, limit: MAX_FILE_BYTES });
+    }
+    let (header, track_iter) = midly::parse(bytes)?;
+    let timing = match header.timing {
+        midly::Timing::Metrical(ppq) if ppq.as_int() == 0 => return Err(MidiError::ZeroPpq),
+        midly::Timing::Metrical(ppq) => Timing::Ppq { ticks_per_beat: ppq.as_int() },
+        midly::Timing::Timecode(fps, ticks_per_frame) => {
+            if ticks_per_frame == 0 {
+                return Err(MidiError::BadSmpte(fps.as_int()));
+            }
+            Timing::Smpte { fps: fps.as_int(), ticks_per_frame }
+        }
+    };
+    let format = match header.format {
+        midly::Format::SingleTrack => 0,
+        midly::Format::Parallel => 1,
+        midly::Format::Sequential => 2,
+    };
+
+    let mut tracks = Vec::new();
+    let mut total_notes = 0usize;
+    for track in track_iter {
+        let data = read_track(track?, options, MAX_NOTES - total_notes)?;
+        total_notes += data.notes.len();
+        tracks.push(data);
+    }
+
+    let converter = TimeConverter::new(header.timing);
+    let mut notes = Vec::with_capacity(total_notes);
+    let mut tempo_changes = Vec::new();
+    let mut tempo_events = 0;
+    let mut length_beats = 0.0f64;
+    if format == 2 {
+        // Sequential patterns: each track plays after the previous one, with its own tempos.
+        let mut offset = 0.0;
+        for track in &tracks {
+            converter.push_notes(track, offset, &mut notes);
+            tempo_changes.extend(converter.tempo_changes(&track.tempos, offset));
+            tempo_events += track.tempos.len();
+            offset += converter.beats(track.end_tick);
+        }
+        length_beats = offset;
+    } else {
+        for track in &tracks {
+            converter.push_notes(track, 0.0, &mut notes);
+            tempo_changes.extend(converter.tempo_changes(&track.tempos, 0.0));
+            tempo_events += track.tempos.len();
+            length_beats = length_beats.max(converter.beats(track.end_tick));
+        }
+    }
+    notes.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.pitch.cmp(&b.pitch)));
+
+    let tempo_map = match timing {
+        Timing::Ppq { .. } => TempoMap::from_changes(tempo_changes),
+        Timing::Smpte { .. } => TempoMap::constant(SMPTE_NOMINAL_BPM),
+    };
+    let info = ScoreInfo {
+        format,
+        tracks: tracks.len(),
+        timing,
+        tempo_changes: tempo_events,
+        length_seconds: tempo_map.seconds_at(length_beats),
+        length_beats,
+        tempo_map,
+        drum_notes_skipped: tracks.iter().map(|t| t.drum_notes).sum(),
+        damaged_tracks: tracks.iter().filter(|t| t.damaged).count(),
+    };
+    Ok(Score { notes, info })
+}
+
+/// Pairs note-ons with note-offs in one track. A note-on for a key that is already sounding on
+/// the same channel re-strikes it: the old note ends there, as on a real keyboard. Notes still
+/// sounding at the end of the track end with it.
+fn read_track(
+    events: midly::EventIter<'_>,
+    options: &ReadOptions,
+    notes_left: usize,
+) -> Result<TrackData, MidiError> {
+    let mut data = TrackData { damaged: true, ..TrackData::default() };
+    // (start tick, velocity) of the sounding note per channel and key.
+    let mut open: Vec<Option<(u64, u8)>> = vec![None; 16 * 128];
+    let mut sounding = 0usize;
+    let mut tick = 0u64;
+    for event in events {
+        let event = event?;
+        tick += u64::from(event.delta.as_int());
+        match event.kind {
+            TrackEventKind::Midi { channel, message } => {
+                let channel = channel.as_int();
+                let (key, on_velocity) = match message {
+                    MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => {
+                        (key.as_int(), Some(vel.as_int()))
+                    }
+                    MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
+                        (key.as_int(), None)
+                    }
+                    _ => continue,
+                };
+                if channel == DRUM_CHANNEL && !options.include_drums {
+                    data.drum_notes += usize::from(on_velocity.is_some());
+                    continue;
+                }
+                let slot = &mut open[usize::from(channel) * 128 + usize::from(key)];
+                if let Some((start, velocity)) = slot.take() {
+                    data.notes.push((start, tick, key, velocity));
+                    sounding -= 1;
+                }
+                if let Some(velocity) = on_velocity {
+                    *slot = Some((tick, velocity));
+                    sounding += 1;
+                }
+                if data.notes.len() + sounding > notes_left {
+                    return Err(MidiError::TooManyNotes { limit: MAX_NOTES });
+                }
+            }
+            TrackEventKind::Meta(MetaMessage::Tempo(us_per_beat)) => {
+                data.tempos.push((tick, us_per_beat.as_int()));
+            }
+            TrackEventKind::Meta(MetaMessage::EndOfTrack) => {
+                data.damaged = false;
+                break;
+            }
+            _ => {}
+        }
+    }
+    data.end_tick = tick;
+    for (index, slot) in open.iter().enumerate() {
+        if let Some((start, velocity)) = slot {
+            data.notes.push((*start, tick, (index % 128) as u8, *velocity));
+        }
+    }
+    Ok(data)
+}
+
+/// Ticks → beats for either kind of time division.
+struct TimeConverter {
+    beats_per_tick: f64,
+    /// SMPTE files have no tempo of their own.
+    absolute: bool,
+}
+
+impl TimeConverter {
+    fn new(timing: midly::Timing) -> Self {
+        match timing {
+            midly::Timing::Metrical(ppq) => TimeConverter {
+                beats_per_tick: 1.0 / f64::from(ppq.as_int()),
+                absolute: false,
+            },
+            midly::Timing::Timecode(fps, ticks_per_frame) => {
+                let seconds_per_tick = 1.0 / (f64::from(fps.as_f32()) * f64::from(ticks_per_frame));
+                TimeConverter {
+                    beats_per_tick: seconds_per_tick * SMPTE_NOMINAL_BPM / 60.0,
+                    absolute: true,
+                }
+            }
+        }
+    }
+
+    fn beats(&self, tick: u64) -> f64 {
+        tick as f64 * self.beats_per_tick
+    }
+
+    fn push_notes(&self, track: &TrackData, offset: f64, out: &mut Vec<Note>) {
+        out.extend(track.notes.iter().map(|&(start, end, pitch, velocity)| Note {
+            start: offset + self.beats(start),
+            duration: self.beats(end - start),
+            pitch,
+            velocity,
+        }));
+    }
+
+    fn tempo_changes<'a>(
+        &'a self,
+        tempos: &'a [(u64, u32)],
+        offset: f64,
+    ) -> impl Iterator<Item = TempoChange> + 'a {
+        tempos
+            .iter()
+            .filter(|_| !self.absolute)
+            .filter(|(_, us_per_beat)| *us_per_beat > 0)
+            .map(move |&(tick, us_per_beat)| TempoChange {
+                beat: offset + self.beats(tick),
+                bpm: 60_000_000.0 / f64::from(us_per_beat),
+            })
+    }
+}
