@@ -9,6 +9,7 @@
 
 pub mod corpus;
 pub mod error;
+pub mod fidelity;
 pub mod midi;
 pub mod score;
 pub mod tokens;

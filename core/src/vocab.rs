@@ -16,6 +16,41 @@ pub struct Vocabulary {
     tokens: Vec<Token>,
     counts: Vec<u64>,
     index: HashMap<Token, u32>,
+    /// Known values of each kind, ascending, for mapping rare tokens onto near ones.
+    known: Known,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Known {
+    shifts: Vec<u16>,
+    durations: Vec<u16>,
+    pitches: Vec<u8>,
+    velocities: Vec<u8>,
+}
+
+impl Known {
+    fn of(tokens: &[Token]) -> Self {
+        let mut known = Known::default();
+        for token in tokens {
+            match token {
+                Token::Shift(s) => known.shifts.push(*s),
+                Token::Duration(d) => known.durations.push(*d),
+                Token::Notes(p) if p.len() == 1 => known.pitches.push(p[0]),
+                Token::Velocity(v) => known.velocities.push(*v),
+                _ => {}
+            }
+        }
+        known.shifts.sort_unstable();
+        known.durations.sort_unstable();
+        known.pitches.sort_unstable();
+        known.velocities.sort_unstable();
+        known
+    }
+}
+
+/// The known value closest to `value` (the smaller on a tie).
+fn nearest<T: Copy + Into<i64>>(known: &[T], value: T) -> Option<T> {
+    known.iter().copied().min_by_key(|k| ((*k).into() - value.into()).abs())
 }
 
 /// The stored form: ids are positions in `tokens`.
@@ -55,7 +90,8 @@ impl TryFrom<VocabularyFile> for Vocabulary {
                 return Err(VocabularyError::Duplicate(token.to_string()));
             }
         }
-        Ok(Vocabulary { tokens: file.tokens, counts: file.counts, index })
+        let known = Known::of(&file.tokens);
+        Ok(Vocabulary { tokens: file.tokens, counts: file.counts, index, known })
     }
 }
 
@@ -118,8 +154,52 @@ impl Vocabulary {
         self.tokens.get(id as usize).unwrap_or(&Token::Unknown)
     }
 
+    /// Maps tokens to ids. A token outside the vocabulary is replaced by the nearest one of its
+    /// kind rather than `<unk>` where that keeps the music intact: a rare shift becomes a sum of
+    /// known shifts (so every later onset stays in place), a rare duration or loudness the nearest
+    /// known one, a rare pitch the same pitch class in the nearest known octave (else the nearest
+    /// pitch). Only what has no near neighbour, such as an unseen chord, becomes `<unk>`.
     pub fn encode(&self, tokens: &[Token]) -> Vec<u32> {
-        tokens.iter().map(|t| self.id(t)).collect()
+        let mut ids = Vec::with_capacity(tokens.len());
+        for token in tokens {
+            match self.index.get(token) {
+                Some(id) => ids.push(*id),
+                None => self.encode_rare(token, &mut ids),
+            }
+        }
+        ids
+    }
+
+    fn encode_rare(&self, token: &Token, ids: &mut Vec<u32>) {
+        let replacement = match token {
+            Token::Shift(steps) => {
+                let mut left = *steps;
+                while let Some(&step) = self.known.shifts.iter().rev().find(|s| **s <= left && **s > 0) {
+                    ids.push(self.id(&Token::Shift(step)));
+                    left -= step;
+                }
+                // What remains is shorter than every known shift: round it to the smallest.
+                match self.known.shifts.first() {
+                    Some(&smallest) if left > 0 && 2 * left >= smallest => Some(Token::Shift(smallest)),
+                    _ => None,
+                }
+            }
+            Token::Duration(steps) => nearest(&self.known.durations, *steps).map(Token::Duration),
+            Token::Velocity(bucket) => nearest(&self.known.velocities, *bucket).map(Token::Velocity),
+            Token::Notes(pitches) if pitches.len() == 1 => {
+                let pitch = pitches[0];
+                let same_class: Vec<u8> =
+                    self.known.pitches.iter().copied().filter(|p| p % 12 == pitch % 12).collect();
+                nearest(&same_class, pitch)
+                    .or_else(|| nearest(&self.known.pitches, pitch))
+                    .map(|p| Token::Notes(vec![p]))
+            }
+            Token::Notes(_) => Some(Token::Unknown),
+            Token::Unknown => Some(Token::Unknown),
+        };
+        if let Some(token) = replacement {
+            ids.push(self.id(&token));
+        }
     }
 
     pub fn decode(&self, ids: &[u32]) -> Vec<Token> {
@@ -142,10 +222,28 @@ mod tests {
         let vocab = Vocabulary::build([a.as_slice(), b.as_slice()], 2);
         assert_eq!(vocab.tokens(), tokens(&["<unk>", "C4", "d:12", "w:12"]).as_slice());
         assert_eq!(vocab.counts(), &[2, 3, 2, 2]);
-        assert_eq!(vocab.encode(&b), vec![1, 0, 3, 1]);
+        // d:6 is rare: it becomes the nearest known duration, not <unk>.
+        assert_eq!(vocab.encode(&b), vec![1, 2, 3, 1]);
         assert_eq!(vocab.decode(&[1, 99]), tokens(&["C4", "<unk>"]));
         let again = Vocabulary::build([b.as_slice(), a.as_slice()], 2);
         assert_eq!(vocab, again);
+    }
+
+    #[test]
+    fn rare_tokens_map_to_near_known_ones_keeping_time_intact() {
+        let corpus = tokens(&["C4", "E5", "d:3", "d:12", "w:12", "w:3", "v:2", "C4.E4"]);
+        let vocab = Vocabulary::build([corpus.as_slice()], 1);
+        let encoded = vocab.decode(&vocab.encode(&tokens(&[
+            "w:27", "w:1", "w:2", "d:8", "C6", "D#2", "v:7", "C4.G4", "C4.E4",
+        ])));
+        let expected = tokens(&[
+            "w:12", "w:12", "w:3", // 27 = 12 + 12 + 3
+            // w:1 is under half the smallest known shift: dropped; w:2 rounds up to w:3
+            "w:3", "d:12", "C4", // C6: same pitch class, nearest octave
+            "C4", // D#2: no D# known, nearest pitch
+            "v:2", "<unk>", "C4.E4",
+        ]);
+        assert_eq!(encoded, expected);
     }
 
     #[test]
