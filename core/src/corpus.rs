@@ -21,7 +21,10 @@ pub fn is_midi_path(path: &Path) -> bool {
 pub fn find_midi_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     let mut found = Vec::new();
     for path in paths {
-        let error = |e: std::io::Error| LoadError { path: path.clone(), source: MidiError::Io(e) };
+        let error = |e: std::io::Error| LoadError {
+            path: path.clone(),
+            source: MidiError::Io(e),
+        };
         if fs::metadata(path).map_err(error)?.is_dir() {
             walk(path, &mut found)?;
         } else {
@@ -32,7 +35,10 @@ pub fn find_midi_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
 }
 
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    let error = |e: std::io::Error| LoadError { path: dir.to_owned(), source: MidiError::Io(e) };
+    let error = |e: std::io::Error| LoadError {
+        path: dir.to_owned(),
+        source: MidiError::Io(e),
+    };
     let mut entries = fs::read_dir(dir)
         .map_err(error)?
         .map(|entry| entry.map(|e| e.path()))
@@ -41,7 +47,9 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), LoadError> {
     entries.sort();
     for path in entries {
         // symlink_metadata: never follow a link back up the tree.
-        let Ok(meta) = fs::symlink_metadata(&path) else { continue };
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
         if meta.is_dir() {
             walk(&path, found)?;
         } else if is_midi_path(&path) && fs::metadata(&path).is_ok_and(|m| m.is_file()) {
@@ -53,10 +61,16 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), LoadError> {
 
 /// Reads and parses one file; the size is checked before anything is read.
 pub fn load_file(path: &Path, options: &ReadOptions) -> Result<Score, LoadError> {
-    let fail = |source: MidiError| LoadError { path: path.to_owned(), source };
+    let fail = |source: MidiError| LoadError {
+        path: path.to_owned(),
+        source,
+    };
     let size = fs::metadata(path).map_err(|e| fail(e.into()))?.len();
     if size > MAX_FILE_BYTES {
-        return Err(fail(MidiError::TooLarge { size, limit: MAX_FILE_BYTES }));
+        return Err(fail(MidiError::TooLarge {
+            size,
+            limit: MAX_FILE_BYTES,
+        }));
     }
     let bytes = fs::read(path).map_err(|e| fail(e.into()))?;
     read_midi(&bytes, options).map_err(fail)

@@ -13,9 +13,10 @@ use crate::vocab::Vocabulary;
 pub fn round_trip(tokenizer: &Tokenizer, vocab: Option<&Vocabulary>, notes: &[Note]) -> MatchRate {
     let grid = match tokenizer {
         Tokenizer::Timed(config) => config.clone(),
-        Tokenizer::Seed(config) => {
-            TimedConfig { steps_per_beat: config.steps_per_beat, ..TimedConfig::default() }
-        }
+        Tokenizer::Seed(config) => TimedConfig {
+            steps_per_beat: config.steps_per_beat,
+            ..TimedConfig::default()
+        },
     };
     let reference = grid.canonical(notes);
     let mut tokens = tokenizer.encode(notes);
@@ -23,7 +24,13 @@ pub fn round_trip(tokenizer: &Tokenizer, vocab: Option<&Vocabulary>, notes: &[No
         tokens = vocab.decode(&vocab.encode(&tokens));
     }
     let bytes = write_midi(&tokenizer.decode(&tokens), &WriteOptions::default());
-    let reread = read_midi(&bytes, &ReadOptions::default()).map(|s| s.notes).unwrap_or_default();
-    let actual = quantize(&reread, grid.steps_per_beat, u32::from(grid.max_duration_steps));
+    let reread = read_midi(&bytes, &ReadOptions::default())
+        .map(|s| s.notes)
+        .unwrap_or_default();
+    let actual = quantize(
+        &reread,
+        grid.steps_per_beat,
+        u32::from(grid.max_duration_steps),
+    );
     match_rate(&reference, &actual)
 }

@@ -50,7 +50,10 @@ impl Known {
 
 /// The known value closest to `value` (the smaller on a tie).
 fn nearest<T: Copy + Into<i64>>(known: &[T], value: T) -> Option<T> {
-    known.iter().copied().min_by_key(|k| ((*k).into() - value.into()).abs())
+    known
+        .iter()
+        .copied()
+        .min_by_key(|k| ((*k).into() - value.into()).abs())
 }
 
 /// The stored form: ids are positions in `tokens`.
@@ -91,13 +94,21 @@ impl TryFrom<VocabularyFile> for Vocabulary {
             }
         }
         let known = Known::of(&file.tokens);
-        Ok(Vocabulary { tokens: file.tokens, counts: file.counts, index, known })
+        Ok(Vocabulary {
+            tokens: file.tokens,
+            counts: file.counts,
+            index,
+            known,
+        })
     }
 }
 
 impl From<Vocabulary> for VocabularyFile {
     fn from(vocab: Vocabulary) -> Self {
-        VocabularyFile { tokens: vocab.tokens, counts: vocab.counts }
+        VocabularyFile {
+            tokens: vocab.tokens,
+            counts: vocab.counts,
+        }
     }
 }
 
@@ -123,8 +134,12 @@ impl Vocabulary {
         }
         kept.sort();
         let file = VocabularyFile {
-            tokens: std::iter::once(Token::Unknown).chain(kept.iter().map(|(t, _)| (*t).clone())).collect(),
-            counts: std::iter::once(dropped).chain(kept.iter().map(|(_, c)| *c)).collect(),
+            tokens: std::iter::once(Token::Unknown)
+                .chain(kept.iter().map(|(t, _)| (*t).clone()))
+                .collect(),
+            counts: std::iter::once(dropped)
+                .chain(kept.iter().map(|(_, c)| *c))
+                .collect(),
         };
         Vocabulary::try_from(file).expect("built from distinct tokens with <unk> first")
     }
@@ -174,22 +189,37 @@ impl Vocabulary {
         let replacement = match token {
             Token::Shift(steps) => {
                 let mut left = *steps;
-                while let Some(&step) = self.known.shifts.iter().rev().find(|s| **s <= left && **s > 0) {
+                while let Some(&step) = self
+                    .known
+                    .shifts
+                    .iter()
+                    .rev()
+                    .find(|s| **s <= left && **s > 0)
+                {
                     ids.push(self.id(&Token::Shift(step)));
                     left -= step;
                 }
                 // What remains is shorter than every known shift: round it to the smallest.
                 match self.known.shifts.first() {
-                    Some(&smallest) if left > 0 && 2 * left >= smallest => Some(Token::Shift(smallest)),
+                    Some(&smallest) if left > 0 && 2 * left >= smallest => {
+                        Some(Token::Shift(smallest))
+                    }
                     _ => None,
                 }
             }
             Token::Duration(steps) => nearest(&self.known.durations, *steps).map(Token::Duration),
-            Token::Velocity(bucket) => nearest(&self.known.velocities, *bucket).map(Token::Velocity),
+            Token::Velocity(bucket) => {
+                nearest(&self.known.velocities, *bucket).map(Token::Velocity)
+            }
             Token::Notes(pitches) if pitches.len() == 1 => {
                 let pitch = pitches[0];
-                let same_class: Vec<u8> =
-                    self.known.pitches.iter().copied().filter(|p| p % 12 == pitch % 12).collect();
+                let same_class: Vec<u8> = self
+                    .known
+                    .pitches
+                    .iter()
+                    .copied()
+                    .filter(|p| p % 12 == pitch % 12)
+                    .collect();
                 nearest(&same_class, pitch)
                     .or_else(|| nearest(&self.known.pitches, pitch))
                     .map(|p| Token::Notes(vec![p]))
@@ -220,7 +250,10 @@ mod tests {
         let a = tokens(&["C4", "d:12", "w:12", "E4", "d:12"]);
         let b = tokens(&["C4", "d:6", "w:12", "C4"]);
         let vocab = Vocabulary::build([a.as_slice(), b.as_slice()], 2);
-        assert_eq!(vocab.tokens(), tokens(&["<unk>", "C4", "d:12", "w:12"]).as_slice());
+        assert_eq!(
+            vocab.tokens(),
+            tokens(&["<unk>", "C4", "d:12", "w:12"]).as_slice()
+        );
         assert_eq!(vocab.counts(), &[2, 3, 2, 2]);
         // d:6 is rare: it becomes the nearest known duration, not <unk>.
         assert_eq!(vocab.encode(&b), vec![1, 2, 3, 1]);
@@ -251,7 +284,10 @@ mod tests {
         let seq = tokens(&["C4.E4.G4", "C4", "d:3"]);
         let vocab = Vocabulary::build([seq.as_slice()], 1);
         let json = serde_json::to_string(&vocab).unwrap();
-        assert_eq!(json, r#"{"tokens":["<unk>","C4","C4.E4.G4","d:3"],"counts":[0,1,1,1]}"#);
+        assert_eq!(
+            json,
+            r#"{"tokens":["<unk>","C4","C4.E4.G4","d:3"],"counts":[0,1,1,1]}"#
+        );
         let back: Vocabulary = serde_json::from_str(&json).unwrap();
         assert_eq!(back, vocab);
         assert_eq!(back.id(&"d:3".parse().unwrap()), 3);
@@ -259,7 +295,9 @@ mod tests {
         let missing_unk = r#"{"tokens":["C4"],"counts":[1]}"#;
         assert!(serde_json::from_str::<Vocabulary>(missing_unk).is_err());
         let duplicate = r#"{"tokens":["<unk>","C4","C4"],"counts":[0,1,1]}"#;
-        let err = serde_json::from_str::<Vocabulary>(duplicate).unwrap_err().to_string();
+        let err = serde_json::from_str::<Vocabulary>(duplicate)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("'C4' twice"), "{err}");
         let bad_token = r#"{"tokens":["<unk>","X9"],"counts":[0,1]}"#;
         assert!(serde_json::from_str::<Vocabulary>(bad_token).is_err());

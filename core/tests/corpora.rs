@@ -11,7 +11,9 @@ use motif::{Token, Tokenizer, TokenizerKind, Vocabulary};
 
 #[test]
 fn every_corpus_file_reads_and_round_trips_on_the_grid() {
-    let Some(root) = common::corpora_dir() else { return };
+    let Some(root) = common::corpora_dir() else {
+        return;
+    };
     let timed = Tokenizer::new(TokenizerKind::Timed);
     for (style, expected_files) in [("final-fantasy", 92), ("beethoven", 29), ("jazz", 46)] {
         let files = find_midi_files(&[root.join(style)]).unwrap();
@@ -20,10 +22,17 @@ fn every_corpus_file_reads_and_round_trips_on_the_grid() {
             .iter()
             .map(|f| load_file(f, &ReadOptions::default()).unwrap_or_else(|e| panic!("{e}")))
             .collect();
-        assert!(scores.iter().all(|s| !s.notes.is_empty()), "{style}: a file with no notes");
+        assert!(
+            scores.iter().all(|s| !s.notes.is_empty()),
+            "{style}: a file with no notes"
+        );
         let sequences: Vec<Vec<Token>> = scores.iter().map(|s| timed.encode(&s.notes)).collect();
         let vocab = Vocabulary::build(sequences.iter().map(Vec::as_slice), 2);
-        assert!(vocab.len() < 300, "{style}: timed vocabulary of {} is not bounded", vocab.len());
+        assert!(
+            vocab.len() < 300,
+            "{style}: timed vocabulary of {} is not bounded",
+            vocab.len()
+        );
 
         let mut rate = MatchRate::default();
         for score in &scores {
@@ -44,13 +53,23 @@ fn every_corpus_file_reads_and_round_trips_on_the_grid() {
 
 #[test]
 fn seed_tokens_lose_the_rhythm_the_timed_ones_keep() {
-    let Some(root) = common::corpora_dir() else { return };
+    let Some(root) = common::corpora_dir() else {
+        return;
+    };
     let files = find_midi_files(&[root.join("final-fantasy")]).unwrap();
     let (mut seed, mut timed) = (MatchRate::default(), MatchRate::default());
     for file in files.iter().take(20) {
         let score = load_file(file, &ReadOptions::default()).unwrap();
-        seed.add(round_trip(&Tokenizer::new(TokenizerKind::Seed), None, &score.notes));
-        timed.add(round_trip(&Tokenizer::new(TokenizerKind::Timed), None, &score.notes));
+        seed.add(round_trip(
+            &Tokenizer::new(TokenizerKind::Seed),
+            None,
+            &score.notes,
+        ));
+        timed.add(round_trip(
+            &Tokenizer::new(TokenizerKind::Timed),
+            None,
+            &score.notes,
+        ));
     }
     assert!(seed.onset_rate() < 0.5, "{seed:?}");
     assert!(timed.onset_rate() > 0.999, "{timed:?}");

@@ -13,7 +13,11 @@ fn read(bytes: &[u8]) -> Score {
 
 /// (start, duration, pitch) of every note, for compact assertions.
 fn notes(score: &Score) -> Vec<(f64, f64, u8)> {
-    score.notes.iter().map(|n| (n.start, n.duration, n.pitch)).collect()
+    score
+        .notes
+        .iter()
+        .map(|n| (n.start, n.duration, n.pitch))
+        .collect()
 }
 
 #[test]
@@ -39,8 +43,16 @@ fn format_0_single_track() {
 fn format_1_merges_tracks_and_applies_the_conductor_tempo() {
     let conductor = [tempo(1_000_000), END_OF_TRACK.to_vec()].concat(); // 60 BPM
     let conductor = events(&[(0, &conductor)]);
-    let right = events(&[(0, &note_on(0, 72, 80)), (480, &note_off(0, 72)), (0, END_OF_TRACK)]);
-    let left = events(&[(240, &note_on(1, 48, 80)), (480, &note_off(1, 48)), (0, END_OF_TRACK)]);
+    let right = events(&[
+        (0, &note_on(0, 72, 80)),
+        (480, &note_off(0, 72)),
+        (0, END_OF_TRACK),
+    ]);
+    let left = events(&[
+        (240, &note_on(1, 48, 80)),
+        (480, &note_off(1, 48)),
+        (0, END_OF_TRACK),
+    ]);
     let score = read(&smf(1, 480, &[conductor, right, left]));
     assert_eq!(notes(&score), vec![(0.0, 1.0, 72), (0.5, 1.0, 48)]);
     assert_eq!(score.info.tracks, 3);
@@ -50,8 +62,16 @@ fn format_1_merges_tracks_and_applies_the_conductor_tempo() {
 
 #[test]
 fn format_2_plays_tracks_one_after_another() {
-    let first = events(&[(0, &note_on(0, 60, 80)), (192, &note_off(0, 60)), (0, END_OF_TRACK)]);
-    let second = events(&[(0, &note_on(0, 67, 80)), (96, &note_off(0, 67)), (0, END_OF_TRACK)]);
+    let first = events(&[
+        (0, &note_on(0, 60, 80)),
+        (192, &note_off(0, 60)),
+        (0, END_OF_TRACK),
+    ]);
+    let second = events(&[
+        (0, &note_on(0, 67, 80)),
+        (96, &note_off(0, 67)),
+        (0, END_OF_TRACK),
+    ]);
     let score = read(&smf(2, 96, &[first, second]));
     assert_eq!(notes(&score), vec![(0.0, 2.0, 60), (2.0, 1.0, 67)]);
     assert_eq!(score.info.length_beats, 3.0);
@@ -59,7 +79,11 @@ fn format_2_plays_tracks_one_after_another() {
 
 #[test]
 fn riff_wrapped_rmid_files_are_unwrapped() {
-    let track = events(&[(0, &note_on(0, 60, 80)), (96, &note_off(0, 60)), (0, END_OF_TRACK)]);
+    let track = events(&[
+        (0, &note_on(0, 60, 80)),
+        (96, &note_off(0, 60)),
+        (0, END_OF_TRACK),
+    ]);
     let inner = smf(0, 96, &[track]);
     let mut riff_body = b"RMID".to_vec();
     riff_body.extend(chunk(b"data", &inner));
@@ -99,7 +123,11 @@ fn tempo_map_with_many_changes_converts_beats_to_seconds() {
     assert_eq!(score.info.length_beats, 100.0);
     let expected: f64 = (0..100u32).map(|i| 60.0 / f64::from(60 + i)).sum();
     // Microsecond tempos are integers, so allow their rounding error.
-    assert!((score.info.length_seconds - expected).abs() < 1e-4, "{}", score.info.length_seconds);
+    assert!(
+        (score.info.length_seconds - expected).abs() < 1e-4,
+        "{}",
+        score.info.length_seconds
+    );
     let halfway = score.info.tempo_map.seconds_at(50.0);
     let expected_half: f64 = (0..50u32).map(|i| 60.0 / f64::from(60 + i)).sum();
     assert!((halfway - expected_half).abs() < 1e-4);
@@ -115,7 +143,13 @@ fn smpte_division_converts_through_seconds() {
         (0, END_OF_TRACK),
     ]);
     let score = read(&smf(0, division, &[track]));
-    assert_eq!(score.info.timing, Timing::Smpte { fps: 25, ticks_per_frame: 40 });
+    assert_eq!(
+        score.info.timing,
+        Timing::Smpte {
+            fps: 25,
+            ticks_per_frame: 40
+        }
+    );
     // 1 s in, 0.5 s long; beats at the nominal 120 BPM.
     assert_eq!(notes(&score), vec![(2.0, 1.0, 60)]);
     assert_eq!(score.info.length_seconds, 1.5);
@@ -140,13 +174,16 @@ fn overlapping_notes_of_one_key_restrike() {
         (0, &note_on(0, 60, 80)),
         (96, &note_on(0, 60, 70)), // struck again while sounding
         (96, &note_off(0, 60)),
-        (96, &note_off(0, 60)), // stray note-off: ignored
+        (96, &note_off(0, 60)),   // stray note-off: ignored
         (0, &note_on(1, 60, 80)), // same key, another channel: its own note
         (96, &note_off(1, 60)),
         (0, END_OF_TRACK),
     ]);
     let score = read(&smf(0, 96, &[track]));
-    assert_eq!(notes(&score), vec![(0.0, 1.0, 60), (1.0, 1.0, 60), (3.0, 1.0, 60)]);
+    assert_eq!(
+        notes(&score),
+        vec![(0.0, 1.0, 60), (1.0, 1.0, 60), (3.0, 1.0, 60)]
+    );
     assert_eq!(score.notes[1].velocity, 70);
 }
 
@@ -166,11 +203,11 @@ fn zero_length_notes_are_kept_and_unended_notes_end_with_the_track() {
 fn sysex_unknown_meta_and_unknown_chunks_are_ignored() {
     let track = events(&[
         (0, &[0xf0, 0x05, 0x7e, 0x7f, 0x09, 0x01, 0xf7]), // GM reset sysex
-        (0, &[0xff, 0x7f, 0x03, 1, 2, 3]), // sequencer-specific meta
-        (0, &[0xff, 0x60, 0x02, 9, 9]), // undefined meta type
+        (0, &[0xff, 0x7f, 0x03, 1, 2, 3]),                // sequencer-specific meta
+        (0, &[0xff, 0x60, 0x02, 9, 9]),                   // undefined meta type
         (0, &[0xff, 0x03, 0x04, b'P', b'i', b'a', b'n']), // track name
-        (0, &[0xb0, 64, 127]), // sustain pedal
-        (0, &[0xc0, 5]), // program change
+        (0, &[0xb0, 64, 127]),                            // sustain pedal
+        (0, &[0xc0, 5]),                                  // program change
         (0, &note_on(0, 60, 80)),
         (96, &note_off(0, 60)),
         (0, END_OF_TRACK),
@@ -195,7 +232,13 @@ fn drums_are_left_out_unless_asked_for() {
     let score = read(&file);
     assert_eq!(notes(&score), vec![(0.0, 1.0, 60)]);
     assert_eq!(score.info.drum_notes_skipped, 1);
-    let with_drums = read_midi(&file, &ReadOptions { include_drums: true }).unwrap();
+    let with_drums = read_midi(
+        &file,
+        &ReadOptions {
+            include_drums: true,
+        },
+    )
+    .unwrap();
     assert_eq!(notes(&with_drums), vec![(0.0, 1.0, 36), (0.0, 1.0, 60)]);
 }
 
@@ -221,12 +264,24 @@ fn truncated_file_keeps_what_came_before_the_damage() {
 
 #[test]
 fn garbage_and_empty_input_are_errors_not_panics() {
-    for bytes in [&b""[..], b"MThd", b"hello, world", b"RIFF\x04\x00\x00\x00WAVE", b"MThd\x00\x00\x00\x06\x00"] {
+    for bytes in [
+        &b""[..],
+        b"MThd",
+        b"hello, world",
+        b"RIFF\x04\x00\x00\x00WAVE",
+        b"MThd\x00\x00\x00\x06\x00",
+    ] {
         let result = read_midi(bytes, &ReadOptions::default());
-        assert!(matches!(result, Err(MidiError::Parse(_))), "{bytes:?}: {result:?}");
+        assert!(
+            matches!(result, Err(MidiError::Parse(_))),
+            "{bytes:?}: {result:?}"
+        );
     }
     let zero_ppq = smf(0, 0, &[events(&[(0, END_OF_TRACK)])]);
-    assert!(matches!(read_midi(&zero_ppq, &ReadOptions::default()), Err(MidiError::ZeroPpq)));
+    assert!(matches!(
+        read_midi(&zero_ppq, &ReadOptions::default()),
+        Err(MidiError::ZeroPpq)
+    ));
 }
 
 #[test]
@@ -236,7 +291,10 @@ fn absurd_declared_sizes_do_not_allocate_or_hang() {
     file[10] = 0xff;
     file[11] = 0xff;
     file.extend(b"MTrk\xff\xff\xff\xff");
-    file.extend(events(&[(0x0fff_ffff, &note_on(0, 60, 80)), (0x0fff_ffff, &note_off(0, 60))]));
+    file.extend(events(&[
+        (0x0fff_ffff, &note_on(0, 60, 80)),
+        (0x0fff_ffff, &note_off(0, 60)),
+    ]));
     let score = read(&file);
     assert_eq!(score.notes.len(), 1);
     assert_eq!(score.info.damaged_tracks, 1);

@@ -7,7 +7,12 @@ use motif::tokens::{TimedConfig, Token, quantize};
 use motif::{Note, Tokenizer, TokenizerKind, Vocabulary};
 
 fn note(start: f64, duration: f64, pitch: u8) -> Note {
-    Note { start, duration, pitch, velocity: 80 }
+    Note {
+        start,
+        duration,
+        pitch,
+        velocity: 80,
+    }
 }
 
 fn tokens(texts: &[&str]) -> Vec<Token> {
@@ -32,12 +37,21 @@ fn phrase() -> Vec<Note> {
 #[test]
 fn timed_tokens_keep_rhythm_and_octaves() {
     let tokenizer = Tokenizer::new(TokenizerKind::Timed);
-    let encoded = tokenizer.encode(&[note(0.0, 4.0, 36), note(0.0, 1.0, 60), note(0.0, 1.0, 64), note(1.5, 0.25, 72)]);
+    let encoded = tokenizer.encode(&[
+        note(0.0, 4.0, 36),
+        note(0.0, 1.0, 60),
+        note(0.0, 1.0, 64),
+        note(1.5, 0.25, 72),
+    ]);
     let expected = tokens(&["C2", "d:48", "C4", "E4", "d:12", "w:18", "C5", "d:3"]);
     assert_eq!(encoded, expected);
     let decoded = tokenizer.decode(&encoded);
     assert_eq!(decoded.len(), 4);
-    assert!(decoded.iter().any(|n| n.pitch == 72 && n.start == 1.5 && n.duration == 0.25));
+    assert!(
+        decoded
+            .iter()
+            .any(|n| n.pitch == 72 && n.start == 1.5 && n.duration == 0.25)
+    );
 }
 
 #[test]
@@ -47,28 +61,60 @@ fn timed_round_trip_through_vocabulary_and_midi_is_exact_on_the_grid() {
     let encoded = tokenizer.encode(&notes);
     let vocab = Vocabulary::build([encoded.as_slice()], 1);
     let ids = vocab.encode(&encoded);
-    assert!(!ids.contains(&0), "every token is in a vocabulary built from it");
+    assert!(
+        !ids.contains(&0),
+        "every token is in a vocabulary built from it"
+    );
     let decoded = tokenizer.decode(&vocab.decode(&ids));
     let bytes = write_midi(&decoded, &WriteOptions::default());
     let reread = read_midi(&bytes, &ReadOptions::default()).unwrap();
     let grid = |n: &[Note]| quantize(n, 12, 96);
     assert_eq!(
-        grid(&reread.notes).iter().map(|n| (n.start, n.duration, n.pitch)).collect::<Vec<_>>(),
-        grid(&notes).iter().map(|n| (n.start, n.duration, n.pitch)).collect::<Vec<_>>()
+        grid(&reread.notes)
+            .iter()
+            .map(|n| (n.start, n.duration, n.pitch))
+            .collect::<Vec<_>>(),
+        grid(&notes)
+            .iter()
+            .map(|n| (n.start, n.duration, n.pitch))
+            .collect::<Vec<_>>()
     );
 }
 
 #[test]
 fn timed_velocity_buckets_are_optional() {
-    let config = TimedConfig { velocity_buckets: 8, ..TimedConfig::default() };
+    let config = TimedConfig {
+        velocity_buckets: 8,
+        ..TimedConfig::default()
+    };
     let tokenizer = Tokenizer::Timed(config);
     let notes = [
-        Note { start: 0.0, duration: 1.0, pitch: 60, velocity: 30 },
-        Note { start: 0.0, duration: 1.0, pitch: 64, velocity: 110 },
-        Note { start: 1.0, duration: 1.0, pitch: 67, velocity: 100 },
+        Note {
+            start: 0.0,
+            duration: 1.0,
+            pitch: 60,
+            velocity: 30,
+        },
+        Note {
+            start: 0.0,
+            duration: 1.0,
+            pitch: 64,
+            velocity: 110,
+        },
+        Note {
+            start: 1.0,
+            duration: 1.0,
+            pitch: 67,
+            velocity: 100,
+        },
     ];
     let encoded = tokenizer.encode(&notes);
-    assert_eq!(encoded, tokens(&["v:1", "C4", "d:12", "v:6", "E4", "d:12", "w:12", "G4", "d:12"]));
+    assert_eq!(
+        encoded,
+        tokens(&[
+            "v:1", "C4", "d:12", "v:6", "E4", "d:12", "w:12", "G4", "d:12"
+        ])
+    );
     let decoded = tokenizer.decode(&encoded);
     assert!(decoded[0].velocity < 48 && decoded[1].velocity > 96);
 }
@@ -79,7 +125,8 @@ fn long_silences_are_shortened_and_long_gaps_split_into_shifts() {
     let encoded = tokenizer.encode(&[note(0.0, 1.0, 60), note(10.0, 1.0, 62), note(1e9, 1.0, 64)]);
     // 10 beats = 120 steps = 48 + 48 + 24; 1e9 beats shortened to 16 beats = 4 × 48.
     let expected = tokens(&[
-        "C4", "d:12", "w:48", "w:48", "w:24", "D4", "d:12", "w:48", "w:48", "w:48", "w:48", "E4", "d:12",
+        "C4", "d:12", "w:48", "w:48", "w:24", "D4", "d:12", "w:48", "w:48", "w:48", "w:48", "E4",
+        "d:12",
     ]);
     assert_eq!(encoded, expected);
 }
@@ -87,12 +134,17 @@ fn long_silences_are_shortened_and_long_gaps_split_into_shifts() {
 #[test]
 fn any_token_sequence_decodes_without_failing() {
     let tokenizer = Tokenizer::new(TokenizerKind::Timed);
-    let odd = tokens(&["d:6", "w:3", "C4", "E4", "w:12", "<unk>", "v:9", "G4", "d:0", "A4"]);
+    let odd = tokens(&[
+        "d:6", "w:3", "C4", "E4", "w:12", "<unk>", "v:9", "G4", "d:0", "A4",
+    ]);
     let notes = tokenizer.decode(&odd);
     // C4 and E4 had no duration: they take the last one seen (6 steps); d:0 counts as one step.
     assert_eq!(notes.len(), 4);
     assert_eq!((notes[0].start, notes[0].duration), (0.25, 0.5));
-    assert_eq!((notes[2].pitch, notes[2].start, notes[2].duration), (67, 1.25, 1.0 / 12.0));
+    assert_eq!(
+        (notes[2].pitch, notes[2].start, notes[2].duration),
+        (67, 1.25, 1.0 / 12.0)
+    );
     assert_eq!(notes[3].pitch, 69);
 }
 
@@ -107,14 +159,34 @@ fn seed_tokens_are_onsets_with_octaves_decoded_half_a_beat_apart() {
     ]);
     assert_eq!(encoded, tokens(&["C4.E4.G4", "E5"]));
     let decoded = tokenizer.decode(&encoded);
-    let starts: Vec<(f64, f64, u8)> = decoded.iter().map(|n| (n.start, n.duration, n.pitch)).collect();
-    assert_eq!(starts, vec![(0.0, 1.0, 60), (0.0, 1.0, 64), (0.0, 1.0, 67), (0.5, 1.0, 76)]);
+    let starts: Vec<(f64, f64, u8)> = decoded
+        .iter()
+        .map(|n| (n.start, n.duration, n.pitch))
+        .collect();
+    assert_eq!(
+        starts,
+        vec![
+            (0.0, 1.0, 60),
+            (0.0, 1.0, 64),
+            (0.0, 1.0, 67),
+            (0.5, 1.0, 76)
+        ]
+    );
 }
 
 #[test]
 fn written_midi_has_tempo_name_program_and_balanced_note_events() {
-    let notes = [note(0.0, 1.0, 60), note(0.5, 1.0, 60), note(0.5, 0.0, 64), note(-3.0, 1.0, 200)];
-    let options = WriteOptions { bpm: 90.0, track_name: "final-fantasy seed 7".into(), ..WriteOptions::default() };
+    let notes = [
+        note(0.0, 1.0, 60),
+        note(0.5, 1.0, 60),
+        note(0.5, 0.0, 64),
+        note(-3.0, 1.0, 200),
+    ];
+    let options = WriteOptions {
+        bpm: 90.0,
+        track_name: "final-fantasy seed 7".into(),
+        ..WriteOptions::default()
+    };
     let bytes = write_midi(&notes, &options);
 
     let smf = midly::Smf::parse(&bytes).unwrap();
@@ -129,18 +201,31 @@ fn written_midi_has_tempo_name_program_and_balanced_note_events() {
                 _ => {}
             },
             midly::TrackEventKind::Meta(midly::MetaMessage::Tempo(t)) => tempo = Some(t.as_int()),
-            midly::TrackEventKind::Meta(midly::MetaMessage::TrackName(n)) => name = Some(n.to_vec()),
+            midly::TrackEventKind::Meta(midly::MetaMessage::TrackName(n)) => {
+                name = Some(n.to_vec())
+            }
             _ => {}
         }
     }
-    assert_eq!((ons, offs), (3, 3), "pitch 200 dropped, every note-on has its note-off");
+    assert_eq!(
+        (ons, offs),
+        (3, 3),
+        "pitch 200 dropped, every note-on has its note-off"
+    );
     assert_eq!(tempo, Some(666_667));
     assert_eq!(name.as_deref(), Some(&b"final-fantasy seed 7"[..]));
     assert_eq!(program, Some(0));
 
     // The re-struck C4 is cut where it is struck again; the zero-length note gets one tick.
     let score = read_midi(&bytes, &ReadOptions::default()).unwrap();
-    let got: Vec<(f64, f64, u8)> = score.notes.iter().map(|n| (n.start, n.duration, n.pitch)).collect();
-    assert_eq!(got, vec![(0.0, 0.5, 60), (0.5, 1.0, 60), (0.5, 1.0 / 480.0, 64)]);
+    let got: Vec<(f64, f64, u8)> = score
+        .notes
+        .iter()
+        .map(|n| (n.start, n.duration, n.pitch))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(0.0, 0.5, 60), (0.5, 1.0, 60), (0.5, 1.0 / 480.0, 64)]
+    );
     assert!((score.info.tempo_map.initial_bpm() - 90.0).abs() < 1e-3);
 }

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "trainer-cli", version, about = "Learn a musical style from MIDI files")]
+#[command(
+    name = "trainer-cli",
+    version,
+    about = "Learn a musical style from MIDI files"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -20,7 +20,9 @@ use crate::cli::InspectArgs;
 const MUSIC21_SECONDS_PER_FILE: f64 = 58.0 / 92.0;
 
 pub fn run(args: &InspectArgs) -> Result<ExitCode> {
-    let options = ReadOptions { include_drums: args.drums };
+    let options = ReadOptions {
+        include_drums: args.drums,
+    };
     if args.bench {
         return bench(args, &options);
     }
@@ -47,13 +49,20 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     }
     summary.finish(&tokenizers, &sequences, args.min_count);
     summary.print(args.json);
-    Ok(if summary.rejected == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if summary.rejected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn timing_text(timing: Timing) -> String {
     match timing {
         Timing::Ppq { ticks_per_beat } => format!("ppq {ticks_per_beat}"),
-        Timing::Smpte { fps, ticks_per_frame } => format!("smpte {fps}fps×{ticks_per_frame}"),
+        Timing::Smpte {
+            fps,
+            ticks_per_frame,
+        } => format!("smpte {fps}fps×{ticks_per_frame}"),
     }
 }
 
@@ -79,7 +88,10 @@ fn print_file(path: &Path, score: &Score, tokens: &[Vec<Token>; 2], json: bool) 
     }
     let mut warnings = String::new();
     if info.damaged_tracks > 0 {
-        warnings += &format!("  ({} damaged track(s): kept the notes before the damage)", info.damaged_tracks);
+        warnings += &format!(
+            "  ({} damaged track(s): kept the notes before the damage)",
+            info.damaged_tracks
+        );
     }
     if info.drum_notes_skipped > 0 {
         warnings += &format!("  ({} drum notes left out)", info.drum_notes_skipped);
@@ -123,19 +135,29 @@ impl Summary {
         }
     }
 
-    fn finish(&mut self, tokenizers: &[Tokenizer; 2], sequences: &[Vec<Vec<Token>>; 2], min_count: u64) {
+    fn finish(
+        &mut self,
+        tokenizers: &[Tokenizer; 2],
+        sequences: &[Vec<Vec<Token>>; 2],
+        min_count: u64,
+    ) {
         self.min_count = min_count;
         for (tokenizer, seqs) in tokenizers.iter().zip(sequences) {
             let slices = || seqs.iter().map(Vec::as_slice);
             let full = Vocabulary::build(slices(), 1);
             let cut = Vocabulary::build(slices(), min_count);
             let total: u64 = cut.counts().iter().sum();
-            let known = if total == 0 { 1.0 } else { 1.0 - cut.counts()[0] as f64 / total as f64 };
+            let known = if total == 0 {
+                1.0
+            } else {
+                1.0 - cut.counts()[0] as f64 / total as f64
+            };
             let mut rate = MatchRate::default();
             for score in &self.scores {
                 rate.add(round_trip(tokenizer, Some(&cut), &score.notes));
             }
-            self.per_tokenizer.push((tokenizer.kind(), full.len(), cut.len(), known, rate));
+            self.per_tokenizer
+                .push((tokenizer.kind(), full.len(), cut.len(), known, rate));
         }
     }
 
@@ -206,7 +228,12 @@ fn bench(args: &InspectArgs, options: &ReadOptions) -> Result<ExitCode> {
             tokens = 0;
             for (_, data) in &files {
                 match read_midi(data, options) {
-                    Ok(score) => tokens += tokenizers.iter().map(|t| t.encode(&score.notes).len()).sum::<usize>(),
+                    Ok(score) => {
+                        tokens += tokenizers
+                            .iter()
+                            .map(|t| t.encode(&score.notes).len())
+                            .sum::<usize>()
+                    }
                     Err(_) => any_rejected = true,
                 }
             }
@@ -227,5 +254,9 @@ fn bench(args: &InspectArgs, options: &ReadOptions) -> Result<ExitCode> {
             MUSIC21_SECONDS_PER_FILE,
         );
     }
-    Ok(if any_rejected { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if any_rejected {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -6,8 +6,8 @@
 
 use midly::{MetaMessage, MidiMessage, TrackEventKind};
 
-use super::tempo::{TempoChange, TempoMap};
 use super::DRUM_CHANNEL;
+use super::tempo::{TempoChange, TempoMap};
 use crate::error::MidiError;
 use crate::score::{Note, Score, ScoreInfo, Timing};
 
@@ -41,17 +41,25 @@ struct TrackData {
 pub fn read_midi(bytes: &[u8], options: &ReadOptions) -> Result<Score, MidiError> {
     let size = bytes.len() as u64;
     if size > MAX_FILE_BYTES {
-        return Err(MidiError::TooLarge { size, limit: MAX_FILE_BYTES });
+        return Err(MidiError::TooLarge {
+            size,
+            limit: MAX_FILE_BYTES,
+        });
     }
     let (header, track_iter) = midly::parse(bytes)?;
     let timing = match header.timing {
         midly::Timing::Metrical(ppq) if ppq.as_int() == 0 => return Err(MidiError::ZeroPpq),
-        midly::Timing::Metrical(ppq) => Timing::Ppq { ticks_per_beat: ppq.as_int() },
+        midly::Timing::Metrical(ppq) => Timing::Ppq {
+            ticks_per_beat: ppq.as_int(),
+        },
         midly::Timing::Timecode(fps, ticks_per_frame) => {
             if ticks_per_frame == 0 {
                 return Err(MidiError::BadSmpte(fps.as_int()));
             }
-            Timing::Smpte { fps: fps.as_int(), ticks_per_frame }
+            Timing::Smpte {
+                fps: fps.as_int(),
+                ticks_per_frame,
+            }
         }
     };
     let format = match header.format {
@@ -62,8 +70,9 @@ pub fn read_midi(bytes: &[u8], options: &ReadOptions) -> Result<Score, MidiError
 
     let mut tracks = Vec::new();
     let mut total_notes = 0usize;
+    let mut keys = KeyBoard::default();
     for track in track_iter {
-        let data = read_track(track?, options, MAX_NOTES - total_notes)?;
+        let data = read_track(track?, options, MAX_NOTES - total_notes, &mut keys)?;
         total_notes += data.notes.len();
         tracks.push(data);
     }
@@ -118,11 +127,12 @@ fn read_track(
     events: midly::EventIter<'_>,
     options: &ReadOptions,
     notes_left: usize,
+    keys: &mut KeyBoard,
 ) -> Result<TrackData, MidiError> {
-    let mut data = TrackData { damaged: true, ..TrackData::default() };
-    // (start tick, velocity) of the sounding note per channel and key.
-    let mut open: Vec<Option<(u64, u8)>> = vec![None; 16 * 128];
-    let mut sounding = 0usize;
+    let mut data = TrackData {
+        damaged: true,
+        ..TrackData::default()
+    };
     let mut tick = 0u64;
     for event in events {
         let event = event?;
@@ -143,16 +153,13 @@ fn read_track(
                     data.drum_notes += usize::from(on_velocity.is_some());
                     continue;
                 }
-                let slot = &mut open[usize::from(channel) * 128 + usize::from(key)];
-                if let Some((start, velocity)) = slot.take() {
+                if let Some((start, velocity)) = keys.release(channel, key) {
                     data.notes.push((start, tick, key, velocity));
-                    sounding -= 1;
                 }
                 if let Some(velocity) = on_velocity {
-                    *slot = Some((tick, velocity));
-                    sounding += 1;
+                    keys.press(channel, key, tick, velocity);
                 }
-                if data.notes.len() + sounding > notes_left {
+                if data.notes.len() + keys.held > notes_left {
                     return Err(MidiError::TooManyNotes { limit: MAX_NOTES });
                 }
             }
@@ -167,14 +174,62 @@ fn read_track(
         }
     }
     data.end_tick = tick;
-    for (index, slot) in open.iter().enumerate() {
-        if let Some((start, velocity)) = slot {
-            data.notes.push((*start, tick, (index % 128) as u8, *velocity));
-        }
+    for (key, start, velocity) in keys.release_all() {
+        data.notes.push((start, tick, key, velocity));
     }
     Ok(data)
 }
 
+/// Which keys are down on which channel, reused across tracks: files may declare thousands of
+/// tiny tracks, so per-track work stays proportional to the track's own events.
+struct KeyBoard {
+    /// (start tick, velocity) per channel × key.
+    down: Vec<Option<(u64, u8)>>,
+    held: usize,
+}
+
+impl Default for KeyBoard {
+    fn default() -> Self {
+        KeyBoard {
+            down: vec![None; 16 * 128],
+            held: 0,
+        }
+    }
+}
+
+impl KeyBoard {
+    fn slot(channel: u8, key: u8) -> usize {
+        usize::from(channel) * 128 + usize::from(key)
+    }
+
+    fn press(&mut self, channel: u8, key: u8, tick: u64, velocity: u8) {
+        let slot = &mut self.down[Self::slot(channel, key)];
+        self.held += usize::from(slot.is_none());
+        *slot = Some((tick, velocity));
+    }
+
+    fn release(&mut self, channel: u8, key: u8) -> Option<(u64, u8)> {
+        let note = self.down[Self::slot(channel, key)].take()?;
+        self.held -= 1;
+        Some(note)
+    }
+
+    /// (key, start tick, velocity) of every note still down; all keys are up after.
+    fn release_all(&mut self) -> Vec<(u8, u64, u8)> {
+        if self.held == 0 {
+            return Vec::new();
+        }
+        self.held = 0;
+        self.down
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(slot, down)| {
+                down.take()
+                    .map(|(start, vel)| ((slot % 128) as u8, start, vel))
+            })
+            .collect()
+    }
+}
 /// Ticks → beats for either kind of time division.
 struct TimeConverter {
     beats_per_tick: f64,
@@ -204,12 +259,17 @@ impl TimeConverter {
     }
 
     fn push_notes(&self, track: &TrackData, offset: f64, out: &mut Vec<Note>) {
-        out.extend(track.notes.iter().map(|&(start, end, pitch, velocity)| Note {
-            start: offset + self.beats(start),
-            duration: self.beats(end - start),
-            pitch,
-            velocity,
-        }));
+        out.extend(
+            track
+                .notes
+                .iter()
+                .map(|&(start, end, pitch, velocity)| Note {
+                    start: offset + self.beats(start),
+                    duration: self.beats(end - start),
+                    pitch,
+                    velocity,
+                }),
+        );
     }
 
     fn tempo_changes<'a>(

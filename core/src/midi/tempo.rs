@@ -19,7 +19,9 @@ pub const DEFAULT_BPM: f64 = 120.0;
 
 impl TempoMap {
     pub fn constant(bpm: f64) -> Self {
-        TempoMap { changes: vec![TempoChange { beat: 0.0, bpm }] }
+        TempoMap {
+            changes: vec![TempoChange { beat: 0.0, bpm }],
+        }
     }
 
     /// Builds a map from changes in any order; a later entry at the same beat wins, as it would
@@ -35,7 +37,13 @@ impl TempoMap {
             }
         }
         if out.first().is_none_or(|c| c.beat > 0.0) {
-            out.insert(0, TempoChange { beat: 0.0, bpm: DEFAULT_BPM });
+            out.insert(
+                0,
+                TempoChange {
+                    beat: 0.0,
+                    bpm: DEFAULT_BPM,
+                },
+            );
         }
         TempoMap { changes: out }
     }
@@ -55,7 +63,10 @@ impl TempoMap {
             if beat <= change.beat {
                 break;
             }
-            let segment_end = self.changes.get(i + 1).map_or(beat, |next| next.beat.min(beat));
+            let segment_end = self
+                .changes
+                .get(i + 1)
+                .map_or(beat, |next| next.beat.min(beat));
             seconds += (segment_end - change.beat) * 60.0 / change.bpm;
         }
         seconds
@@ -69,9 +80,18 @@ mod tests {
     #[test]
     fn seconds_follow_each_tempo_segment() {
         let map = TempoMap::from_changes(vec![
-            TempoChange { beat: 4.0, bpm: 60.0 },
-            TempoChange { beat: 0.0, bpm: 120.0 },
-            TempoChange { beat: 6.0, bpm: 240.0 },
+            TempoChange {
+                beat: 4.0,
+                bpm: 60.0,
+            },
+            TempoChange {
+                beat: 0.0,
+                bpm: 120.0,
+            },
+            TempoChange {
+                beat: 6.0,
+                bpm: 240.0,
+            },
         ]);
         assert_eq!(map.seconds_at(0.0), 0.0);
         assert_eq!(map.seconds_at(4.0), 2.0); // 4 beats at 120
@@ -82,8 +102,14 @@ mod tests {
     #[test]
     fn default_tempo_holds_before_first_change_and_last_duplicate_wins() {
         let map = TempoMap::from_changes(vec![
-            TempoChange { beat: 2.0, bpm: 90.0 },
-            TempoChange { beat: 2.0, bpm: 60.0 },
+            TempoChange {
+                beat: 2.0,
+                bpm: 90.0,
+            },
+            TempoChange {
+                beat: 2.0,
+                bpm: 60.0,
+            },
         ]);
         assert_eq!(map.changes().len(), 2);
         assert_eq!(map.initial_bpm(), DEFAULT_BPM);

@@ -17,7 +17,12 @@ pub struct WriteOptions {
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        WriteOptions { bpm: 120.0, track_name: "Motif".into(), program: 0, ticks_per_beat: 480 }
+        WriteOptions {
+            bpm: 120.0,
+            track_name: "Motif".into(),
+            program: 0,
+            ticks_per_beat: 480,
+        }
     }
 }
 
@@ -29,7 +34,11 @@ const MAX_TICK: u64 = (1 << 28) - 1;
 /// one key that overlap are split so the earlier ends where the later starts.
 pub fn write_midi(notes: &[Note], options: &WriteOptions) -> Vec<u8> {
     let ppq = options.ticks_per_beat.clamp(1, 0x7fff);
-    let to_tick = |beats: f64| (beats.max(0.0) * f64::from(ppq)).round().min(MAX_TICK as f64) as u64;
+    let to_tick = |beats: f64| {
+        (beats.max(0.0) * f64::from(ppq))
+            .round()
+            .min(MAX_TICK as f64) as u64
+    };
 
     // (start, end, pitch, velocity) in ticks, sorted per key so overlaps can be cut.
     let mut spans: Vec<(u64, u64, u8, u8)> = notes
@@ -70,7 +79,9 @@ pub fn write_midi(notes: &[Note], options: &WriteOptions) -> Vec<u8> {
             delta: u28::new(0),
             kind: TrackEventKind::Midi {
                 channel,
-                message: MidiMessage::ProgramChange { program: u7::new(options.program & 0x7f) },
+                message: MidiMessage::ProgramChange {
+                    program: u7::new(options.program & 0x7f),
+                },
             },
         },
     ];
@@ -80,7 +91,10 @@ pub fn write_midi(notes: &[Note], options: &WriteOptions) -> Vec<u8> {
         let message = if is_on {
             MidiMessage::NoteOn { key, vel }
         } else {
-            MidiMessage::NoteOff { key, vel: u7::new(0) }
+            MidiMessage::NoteOff {
+                key,
+                vel: u7::new(0),
+            }
         };
         track.push(TrackEvent {
             delta: u28::new((tick - now) as u32),
@@ -95,10 +109,14 @@ pub fn write_midi(notes: &[Note], options: &WriteOptions) -> Vec<u8> {
         tracks: vec![track],
     };
     let mut bytes = Vec::new();
-    smf.write_std(&mut bytes).expect("writing to memory cannot fail");
+    smf.write_std(&mut bytes)
+        .expect("writing to memory cannot fail");
     bytes
 }
 
 fn meta(message: MetaMessage<'_>) -> TrackEvent<'_> {
-    TrackEvent { delta: u28::new(0), kind: TrackEventKind::Meta(message) }
+    TrackEvent {
+        delta: u28::new(0),
+        kind: TrackEventKind::Meta(message),
+    }
 }

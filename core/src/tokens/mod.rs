@@ -40,7 +40,9 @@ pub enum Token {
     Velocity(u8),
 }
 
-const PITCH_CLASSES: [&str; 12] = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
+const PITCH_CLASSES: [&str; 12] = [
+    "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
+];
 
 /// `60` → `C4` (MIDI 60 is middle C, as in music21 and most DAWs).
 pub fn pitch_name(pitch: u8) -> String {
@@ -93,7 +95,9 @@ impl fmt::Display for Token {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a token (expected <unk>, a pitch like C4, a chord like C4.E4.G4, d:N, w:N or v:N)")]
+#[error(
+    "'{0}' is not a token (expected <unk>, a pitch like C4, a chord like C4.E4.G4, d:N, w:N or v:N)"
+)]
 pub struct ParseTokenError(pub String);
 
 impl FromStr for Token {

@@ -20,7 +20,12 @@ pub struct SeedConfig {
 
 impl Default for SeedConfig {
     fn default() -> Self {
-        SeedConfig { steps_per_beat: 12, step_beats: 0.5, note_beats: 1.0, velocity: 80 }
+        SeedConfig {
+            steps_per_beat: 12,
+            step_beats: 0.5,
+            note_beats: 1.0,
+            velocity: 80,
+        }
     }
 }
 

@@ -41,8 +41,14 @@ impl TimedConfig {
     /// Notes as the encoder sees them: quantized, starting at step 0, long rests shortened.
     /// Decoding this scheme's tokens gives back exactly these notes (velocity aside).
     pub fn canonical(&self, notes: &[Note]) -> Vec<GridNote> {
-        let mut grid = quantize(notes, self.steps_per_beat, u32::from(self.max_duration_steps));
-        let Some(first) = grid.first().map(|n| n.start) else { return grid };
+        let mut grid = quantize(
+            notes,
+            self.steps_per_beat,
+            u32::from(self.max_duration_steps),
+        );
+        let Some(first) = grid.first().map(|n| n.start) else {
+            return grid;
+        };
         let (mut previous_source, mut previous_target) = (first, 0u64);
         for note in &mut grid {
             if note.start != previous_source {
@@ -65,7 +71,10 @@ impl TimedConfig {
             let mut groups: Vec<(u8, u32, Vec<u8>)> = Vec::new();
             for note in onset.iter() {
                 let bucket = self.bucket(note.velocity);
-                match groups.iter_mut().find(|g| g.0 == bucket && g.1 == note.duration) {
+                match groups
+                    .iter_mut()
+                    .find(|g| g.0 == bucket && g.1 == note.duration)
+                {
                     Some(group) => group.2.push(note.pitch),
                     None => groups.push((bucket, note.duration, vec![note.pitch])),
                 }
@@ -104,7 +113,9 @@ impl TimedConfig {
             return self.default_velocity;
         }
         let width = 128.0 / f64::from(self.velocity_buckets);
-        ((f64::from(bucket) + 0.5) * width).round().clamp(1.0, 127.0) as u8
+        ((f64::from(bucket) + 0.5) * width)
+            .round()
+            .clamp(1.0, 127.0) as u8
     }
 }
 

@@ -63,9 +63,11 @@ pub fn note_off(channel: u8, key: u8) -> [u8; 3] {
 /// The shared corpora, from `MOTIF_MIDI_DIR` or `../shared/data/midi` beside the checkout.
 /// Missing corpora fail the test under CI (which always has them) and are reported otherwise.
 pub fn corpora_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("MOTIF_MIDI_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/midi")
-    });
+    let dir = std::env::var_os("MOTIF_MIDI_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/midi")
+        });
     if dir.is_dir() {
         return Some(dir);
     }
