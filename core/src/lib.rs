@@ -7,11 +7,17 @@
 //! - [`vocab`] maps tokens to the integer ids a model sees, and travels with every trained model.
 //! - [`corpus`] finds and loads MIDI files from folders, naming the file in every error.
 
+pub mod bundle;
 pub mod corpus;
+pub mod data;
 pub mod error;
 pub mod fidelity;
+pub mod generate;
 pub mod midi;
+pub mod model;
+pub mod sample;
 pub mod score;
+pub mod stats;
 pub mod tokens;
 pub mod vocab;
 

@@ -3,6 +3,11 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use motif::TokenizerKind;
+use motif::model::CellKind;
+
+use crate::backend::BackendChoice;
+use crate::recipe::{OptimizerKind, Preset};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -22,6 +27,20 @@ pub enum Command {
     /// Exit status: 0 when every file was read, 1 when any was rejected (each rejected file
     /// gets one `path: reason` line on stderr), 2 on a usage or I/O error.
     Inspect(InspectArgs),
+    /// Train a style model on a folder of MIDI files, checkpointing every epoch.
+    ///
+    /// Writes into --out: run.json (the resolved recipe and vocabulary), checkpoints/,
+    /// metrics.csv and loss.svg. Ctrl-C finishes the current batch and saves; --resume carries
+    /// on from the last checkpoint (also after a crash), with the same losses as an
+    /// uninterrupted run.
+    Train(TrainArgs),
+    /// Export a training run's checkpoint as a bundle (weights + manifest.json) for the page
+    /// and for `generate`, and list it in index.json beside the bundle folder.
+    Export(ExportArgs),
+    /// Generate a MIDI file with an exported bundle.
+    Generate(GenerateArgs),
+    /// Measure training throughput, generation speed and peak memory for a preset.
+    Bench(BenchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -44,4 +63,150 @@ pub struct InspectArgs {
     pub bench: bool,
     #[arg(long, default_value_t = 3.0, requires = "bench")]
     pub bench_seconds: f64,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Folder of MIDI files (searched recursively).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Style id: names the run and, later, the bundle (e.g. final-fantasy).
+    #[arg(long)]
+    pub style: String,
+    /// `default`: our recipe. `seed`: the report's network and training, for comparison.
+    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    pub preset: Preset,
+    /// Token scheme [default: timed; seed for --preset seed].
+    #[arg(long)]
+    pub tokenizer: Option<TokenizerKind>,
+    /// Recurrent cell [default: lstm].
+    #[arg(long)]
+    pub cell: Option<CellKind>,
+    /// Epochs to train in all (raise it with --resume to train further) [default: 30; seed 200].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Windows per batch [default: 32; seed 64].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Tokens per training window [default: 100].
+    #[arg(long)]
+    pub seq_len: Option<usize>,
+    /// Tokens between window starts [default: seq-len; seed 1].
+    #[arg(long)]
+    pub stride: Option<usize>,
+    /// Units per recurrent layer [default: 256; seed 512].
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// Recurrent layers [default: 2; seed 3].
+    #[arg(long)]
+    pub layers: Option<usize>,
+    /// Token embedding size [default: 64].
+    #[arg(long)]
+    pub embedding: Option<usize>,
+    /// Size of the dense layer before the output [default: 256].
+    #[arg(long)]
+    pub dense: Option<usize>,
+    /// Dropout between layers [default: 0.3].
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    /// Optimizer [default: adam; seed rmsprop].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerKind>,
+    /// Learning rate [default: 0.002 for adam, 0.001 for rmsprop].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Seeds the split, the initial weights, batch order and dropout.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Tokens seen fewer times in the training files map to near ones or <unk> [default: 2; seed 1].
+    #[arg(long)]
+    pub min_count: Option<u64>,
+    /// Share of files held out for validation.
+    #[arg(long, default_value_t = 0.1)]
+    pub validation_fraction: f64,
+    /// Stop each epoch after this many batches (quick trials, benchmarks).
+    #[arg(long)]
+    pub max_batches: Option<usize>,
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+    /// Run folder [default: runs/<style>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue the run in --out from its last checkpoint (its saved recipe wins; --epochs may
+    /// raise the total).
+    #[arg(long)]
+    pub resume: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExportArgs {
+    /// The training run folder (train's --out).
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Epoch to export [default: the one with the lowest validation loss].
+    #[arg(long)]
+    pub epoch: Option<usize>,
+    /// Bundle folder to write, e.g. public/models/final-fantasy.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Style id [default: the run's style].
+    #[arg(long)]
+    pub style: Option<String>,
+    #[arg(long)]
+    pub display_name: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// How weights are stored: f16 (half the download) or f32.
+    #[arg(long, default_value = "f16")]
+    pub dtype: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GenerateArgs {
+    /// Bundle folder (with manifest.json and weights).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Notes to generate (after the prime).
+    #[arg(long, default_value_t = 200)]
+    pub length: usize,
+    /// 0 = always the most likely token (the report's argmax); 1 = the model's distribution.
+    #[arg(long, default_value_t = 1.0)]
+    pub temperature: f32,
+    /// Sample among the k most likely tokens only (0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub top_k: usize,
+    /// Sample among the most likely tokens holding this much probability (1 = all).
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Start from: `random` (an opening from the corpus shipped in the bundle), `none`, or a
+    /// MIDI file.
+    #[arg(long, default_value = "random")]
+    pub prime: String,
+    /// Tempo written into the file.
+    #[arg(long, default_value_t = 120.0)]
+    pub tempo: f64,
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
+    /// The .mid file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Folder of MIDI files.
+    #[arg(long)]
+    pub data: PathBuf,
+    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    pub preset: Preset,
+    /// Training batches to time (after one warm-up batch).
+    #[arg(long, default_value_t = 3)]
+    pub batches: usize,
+    /// Notes to generate at batch 1.
+    #[arg(long, default_value_t = 500)]
+    pub notes: usize,
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
 }

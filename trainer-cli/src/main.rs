@@ -1,7 +1,18 @@
 //! `trainer-cli`: inspect MIDI corpora (and, as the project grows, train, generate, export).
 
+mod backend;
+mod bench;
+mod bundle_io;
+mod checkpoint;
 mod cli;
+mod dataset;
+mod export;
+mod fsutil;
+mod generate;
 mod inspect;
+mod plot;
+mod recipe;
+mod train;
 
 use clap::Parser;
 
@@ -9,6 +20,10 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Inspect(args) => inspect::run(&args),
+        cli::Command::Bench(args) => bench::run(&args).map(|()| std::process::ExitCode::SUCCESS),
+        cli::Command::Train(args) => train::run(&args),
+        cli::Command::Export(args) => export::run(&args).map(|()| std::process::ExitCode::SUCCESS),
+        cli::Command::Generate(args) => generate::run(&args).map(|()| std::process::ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

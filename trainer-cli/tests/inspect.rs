@@ -1,21 +1,17 @@
 //! `trainer-cli inspect` as a user runs it, on folders of MIDI files written here.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::{TempDir, tempdir, text, trainer};
 
 use motif::Note;
 use motif::midi::{WriteOptions, write_midi};
 
 fn inspect(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trainer-cli"))
-        .arg("inspect")
-        .args(args)
-        .output()
-        .expect("trainer-cli runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    trainer(&[&["inspect"], args].concat())
 }
 
 fn write_piece(path: &Path, pitches: &[u8]) {
@@ -33,8 +29,8 @@ fn write_piece(path: &Path, pitches: &[u8]) {
 }
 
 /// good.mid, sub/nested.MIDI, truncated.mid (damaged but readable), corrupt.mid, notes.txt.
-fn mixed_folder() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+fn mixed_folder() -> TempDir {
+    let dir = tempdir();
     write_piece(&dir.path().join("good.mid"), &[60, 62, 64, 65, 67]);
     std::fs::create_dir(dir.path().join("sub")).unwrap();
     write_piece(&dir.path().join("sub/nested.MIDI"), &[48, 52, 55]);
@@ -119,7 +115,7 @@ fn json_lines_carry_the_same_facts() {
 
 #[test]
 fn clean_folder_exits_zero_and_missing_path_is_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     write_piece(&dir.path().join("a.mid"), &[60, 64, 67]);
     let out = inspect(&[dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -136,7 +132,7 @@ fn clean_folder_exits_zero_and_missing_path_is_a_clear_error() {
 
 #[test]
 fn bench_prints_throughput() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     write_piece(&dir.path().join("a.mid"), &[60, 64, 67, 72]);
     let out = inspect(&[
         "--bench",

@@ -1,0 +1,174 @@
+//! A trained style as shipped: `manifest.json` (everything needed to use the weights) and the
+//! weights file. Loading verifies schema, checksum and shape, so a broken bundle is a clear
+//! error, never garbage music.
+
+use burn::module::Module;
+use burn::prelude::Device;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::{ModelConfig, MusicModel};
+use crate::tokens::{Token, Tokenizer};
+use crate::vocab::Vocabulary;
+
+/// Bumped whenever a manifest field changes meaning; older readers refuse newer bundles.
+pub const SCHEMA_VERSION: u32 = 1;
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const WEIGHTS_FILE: &str = "weights.bpk";
+pub const INDEX_FILE: &str = "index.json";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub style: StyleInfo,
+    pub tokenizer: Tokenizer,
+    pub vocabulary: Vocabulary,
+    pub model: ModelConfig,
+    pub weights: WeightsInfo,
+    pub training: TrainingFacts,
+    /// Loss curve image beside the manifest, if exported.
+    pub loss_plot: Option<String>,
+    /// Short openings from the corpus for the page's "random start".
+    pub primes: Vec<Prime>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StyleInfo {
+    pub id: String,
+    pub display_name: String,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WeightsInfo {
+    pub file: String,
+    /// `f16` or `f32`: how the numbers are stored (they are used as f32).
+    pub dtype: String,
+    pub bytes: u64,
+    pub sha256: String,
+    pub parameters: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingFacts {
+    pub corpus: String,
+    pub preset: String,
+    pub files: usize,
+    pub train_files: usize,
+    pub validation_files: usize,
+    pub rejected_files: usize,
+    pub train_tokens: usize,
+    pub validation_tokens: usize,
+    pub epochs: usize,
+    pub seq_len: usize,
+    pub batch: usize,
+    pub seed: u64,
+    pub train_loss: f64,
+    pub validation_loss: f64,
+    pub tokens_per_second: f64,
+    pub seconds: f64,
+    pub device: String,
+    pub date: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prime {
+    /// The corpus file it was cut from.
+    pub source: String,
+    pub tokens: Vec<Token>,
+}
+
+/// The list of bundles the page offers (`public/models/index.json`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Index {
+    pub schema_version: u32,
+    pub styles: Vec<IndexEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    pub id: String,
+    pub display_name: String,
+    pub description: String,
+    /// Folder of the bundle, relative to the index.
+    pub path: String,
+    pub cell: String,
+    pub parameters: usize,
+    pub bytes: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("manifest is not valid: {0}")]
+    Manifest(String),
+    #[error("bundle has schema version {found}; this build reads version {SCHEMA_VERSION}")]
+    Schema { found: u32 },
+    #[error("weights are {found} bytes, the manifest says {expected}: the download is incomplete")]
+    Size { expected: u64, found: u64 },
+    #[error("weights checksum {found} does not match the manifest's {expected}: the file is corrupt")]
+    Checksum { expected: String, found: String },
+    #[error("vocabulary has {vocabulary} tokens but the model expects {model}")]
+    VocabularySize { vocabulary: usize, model: usize },
+    #[error("weights do not fit the model config: {0}")]
+    Weights(String),
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Manifest {
+    pub fn from_json(text: &str) -> Result<Self, BundleError> {
+        // Read the version first so a newer bundle gets the precise complaint.
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: u32,
+        }
+        let version: Version =
+            serde_json::from_str(text).map_err(|e| BundleError::Manifest(e.to_string()))?;
+        if version.schema_version != SCHEMA_VERSION {
+            return Err(BundleError::Schema { found: version.schema_version });
+        }
+        let manifest: Manifest =
+            serde_json::from_str(text).map_err(|e| BundleError::Manifest(e.to_string()))?;
+        if manifest.vocabulary.len() != manifest.model.vocab_size {
+            return Err(BundleError::VocabularySize {
+                vocabulary: manifest.vocabulary.len(),
+                model: manifest.model.vocab_size,
+            });
+        }
+        Ok(manifest)
+    }
+
+    /// Size and checksum of the weights bytes against the manifest.
+    pub fn verify_weights(&self, weights: &[u8]) -> Result<(), BundleError> {
+        let found = weights.len() as u64;
+        if found != self.weights.bytes {
+            return Err(BundleError::Size { expected: self.weights.bytes, found });
+        }
+        let found = sha256_hex(weights);
+        if found != self.weights.sha256 {
+            return Err(BundleError::Checksum { expected: self.weights.sha256.clone(), found });
+        }
+        Ok(())
+    }
+
+    /// Verifies the weights and builds the model on `device`.
+    pub fn load_model(&self, weights: Vec<u8>, device: &Device) -> Result<MusicModel, BundleError> {
+        self.verify_weights(&weights)?;
+        load_weights(&self.model, weights, device)
+    }
+}
+
+/// Builds a model of `config` and loads weights (any stored float type) into it.
+pub fn load_weights(config: &ModelConfig, weights: Vec<u8>, device: &Device) -> Result<MusicModel, BundleError> {
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights))
+        .map_err(|e| BundleError::Weights(e.to_string()))?
+        .cast_to_module_dtype();
+    config
+        .init(device)
+        .try_load_record(record)
+        .map_err(|e| BundleError::Weights(e.to_string()))
+}

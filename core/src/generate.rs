@@ -1,0 +1,97 @@
+//! Generation, one token per model step, shared by the trainer (which reads logits
+//! synchronously) and the browser (which must read them asynchronously): the caller runs
+//! [`Generator::logits`], reads the tensor however its platform allows, and hands the numbers to
+//! [`Generator::accept`].
+
+use burn::prelude::*;
+
+use crate::model::{MusicModel, State};
+use crate::sample::{Sampler, SamplingConfig};
+use crate::score::Note;
+use crate::tokens::{Decoder, Tokenizer};
+use crate::vocab::Vocabulary;
+
+pub struct Generator {
+    vocab: Vocabulary,
+    sampler: Sampler,
+    decoder: Decoder,
+    state: Option<State>,
+    /// Fed to the model on the next step: the whole prime at first, then the last token.
+    pending: Vec<u32>,
+    /// Ids chosen so far (the prime not included).
+    pub generated: Vec<u32>,
+    /// Notes decoded so far, the prime's first.
+    pub notes: Vec<Note>,
+    pub prime_notes: usize,
+}
+
+impl Generator {
+    /// Starts from `prime` (ids in `vocab`). With no prime the first token is drawn from the
+    /// corpus's token frequencies, so even an empty start is in style and seeded.
+    pub fn new(tokenizer: &Tokenizer, vocab: Vocabulary, prime: &[u32], sampling: SamplingConfig, seed: u64) -> Self {
+        let mut generator = Generator {
+            sampler: Sampler::new(sampling, seed),
+            decoder: tokenizer.decoder(),
+            state: None,
+            pending: prime.to_vec(),
+            generated: Vec::new(),
+            notes: Vec::new(),
+            prime_notes: 0,
+            vocab,
+        };
+        for &id in prime {
+            generator.decoder.push(generator.vocab.token(id), &mut generator.notes);
+        }
+        generator.prime_notes = generator.notes.len();
+        if prime.is_empty() {
+            let frequencies: Vec<f32> = generator.vocab.counts().iter().map(|&c| (c as f32).ln()).collect();
+            generator.choose(&frequencies);
+        }
+        generator
+    }
+
+    /// Runs the model over the pending input; returns next-token logits [1, vocab].
+    pub fn logits(&mut self, model: &MusicModel, device: &Device) -> Tensor<2> {
+        let ids: Vec<i64> = self.pending.drain(..).map(i64::from).collect();
+        let len = ids.len();
+        let input = Tensor::<2, Int>::from_data(TensorData::new(ids, [1, len]), device);
+        let (logits, state) = model.forward_with_state(input, self.state.take());
+        self.state = Some(state);
+        let vocab = logits.dims()[2];
+        logits.narrow(1, len - 1, 1).reshape([1, vocab])
+    }
+
+    /// Samples the next token from the logits just read; returns its id.
+    pub fn accept(&mut self, logits: &[f32]) -> u32 {
+        self.choose(logits)
+    }
+
+    fn choose(&mut self, logits: &[f32]) -> u32 {
+        let id = self.sampler.sample(logits);
+        self.generated.push(id);
+        self.pending.push(id);
+        self.decoder.push(self.vocab.token(id), &mut self.notes);
+        id
+    }
+
+    /// Notes generated so far, the prime's excluded.
+    pub fn new_notes(&self) -> usize {
+        self.notes.len() - self.prime_notes
+    }
+
+    /// Flushes notes still waiting for a duration; returns all notes.
+    pub fn finish(mut self) -> Vec<Note> {
+        self.decoder.finish(&mut self.notes);
+        self.notes
+    }
+
+    /// Native convenience: generates until `notes` new notes (or `max_tokens` tokens).
+    pub fn run_sync(&mut self, model: &MusicModel, device: &Device, notes: usize, max_tokens: usize) -> Result<(), String> {
+        while self.new_notes() < notes && self.generated.len() < max_tokens {
+            let logits = self.logits(model, device);
+            let values = logits.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+            self.accept(&values);
+        }
+        Ok(())
+    }
+}

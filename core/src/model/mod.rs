@@ -1,0 +1,14 @@
+//! The recurrent network: one definition used unchanged by the native trainer and the browser.
+//!
+//! embedding → N recurrent layers (LSTM or GRU) with dropout between them → dense + ReLU →
+//! dense → logits over the vocabulary. The recurrent layers pack their gates: one matmul
+//! projects the whole input sequence for all gates at once, and one matmul per time step mixes in
+//! the hidden state, where burn's stock `nn::Lstm` does eight small ones per step.
+
+mod config;
+mod network;
+mod recurrent;
+
+pub use config::{CellKind, ModelConfig};
+pub use network::{MusicModel, State};
+pub use recurrent::{LayerState, Recurrent};

@@ -1,0 +1,88 @@
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::relu;
+
+use super::config::ModelConfig;
+use super::recurrent::{LayerState, Recurrent};
+
+/// Every layer's state: what a generator carries from one note to the next.
+#[derive(Clone, Debug)]
+pub struct State {
+    pub layers: Vec<LayerState>,
+}
+
+#[derive(Module, Debug)]
+pub struct MusicModel {
+    embedding: Embedding,
+    layers: Vec<Recurrent>,
+    dropout: Dropout,
+    dense: Linear,
+    output: Linear,
+}
+
+impl MusicModel {
+    pub fn new(config: &ModelConfig, device: &Device) -> Self {
+        let mut input = config.embedding;
+        let layers = (0..config.layers)
+            .map(|_| {
+                let layer = Recurrent::new(config.cell, input, config.hidden, device);
+                input = config.hidden;
+                layer
+            })
+            .collect();
+        MusicModel {
+            embedding: EmbeddingConfig::new(config.vocab_size, config.embedding).init(device),
+            layers,
+            dropout: DropoutConfig::new(config.dropout).init(),
+            dense: LinearConfig::new(input, config.dense).init(device),
+            output: LinearConfig::new(config.dense, config.vocab_size).init(device),
+        }
+    }
+
+    /// Logits [batch, time, vocab] for token ids [batch, time], starting from zero state.
+    pub fn forward(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+        self.forward_with_state(tokens, None).0
+    }
+
+    /// As [`forward`](Self::forward), continuing from `state`; returns the state after the last
+    /// token, so a sequence can be fed in pieces.
+    pub fn forward_with_state(&self, tokens: Tensor<2, Int>, state: Option<State>) -> (Tensor<3>, State) {
+        let (features, state) = self.features(tokens, state);
+        (self.head(features), state)
+    }
+
+    /// The last recurrent layer's outputs [batch, time, hidden] and the state after them.
+    pub fn features(&self, tokens: Tensor<2, Int>, state: Option<State>) -> (Tensor<3>, State) {
+        let mut x = self.embedding.forward(tokens);
+        let mut carried = state.map(|s| s.layers.into_iter());
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let previous = carried.as_mut().and_then(Iterator::next);
+            let (out, state) = layer.forward(x, previous);
+            x = self.dropout.forward(out);
+            layers.push(state);
+        }
+        (x, State { layers })
+    }
+
+    /// Dense + ReLU + dense: recurrent features [..., hidden] → logits [..., vocab]. Training
+    /// on one target per window applies it to the last position only.
+    pub fn head<const D: usize>(&self, features: Tensor<D>) -> Tensor<D> {
+        self.output.forward(self.dropout.forward(relu(self.dense.forward(features))))
+    }
+
+    /// One step: token ids [batch] → logits [batch, vocab]. Generating a note costs one of
+    /// these, not a re-run of the whole window.
+    pub fn step(&self, tokens: Tensor<1, Int>, state: Option<State>) -> (Tensor<2>, State) {
+        let (logits, state) = self.forward_with_state(tokens.unsqueeze_dim(1), state);
+        (logits.squeeze_dim(1), state)
+    }
+
+    /// Feeds a whole prime at once; returns the logits after its last token and the state.
+    pub fn prime(&self, tokens: Tensor<2, Int>) -> (Tensor<2>, State) {
+        let (logits, state) = self.forward_with_state(tokens, None);
+        let [batch, time, vocab] = logits.dims();
+        (logits.narrow(1, time - 1, 1).reshape([batch, vocab]), state)
+    }
+}

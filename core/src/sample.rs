@@ -1,0 +1,131 @@
+//! Choosing the next token from logits: temperature, top-k, top-p, and a seeded RNG whose
+//! stream is the same on every platform (ChaCha8), so a seed gives the same piece natively and
+//! in the browser. Temperature 0 is argmax, the report's behaviour (and its repeating notes).
+
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::vocab::UNKNOWN_ID;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SamplingConfig {
+    pub temperature: f32,
+    /// Keep only the k most likely tokens (0 = all).
+    pub top_k: usize,
+    /// Keep the smallest set of most likely tokens whose probability reaches p (1 = all).
+    pub top_p: f32,
+}
+
+impl Default for SamplingConfig {
+    fn default() -> Self {
+        SamplingConfig { temperature: 1.0, top_k: 0, top_p: 1.0 }
+    }
+}
+
+pub struct Sampler {
+    config: SamplingConfig,
+    rng: ChaCha8Rng,
+}
+
+impl Sampler {
+    pub fn new(config: SamplingConfig, seed: u64) -> Self {
+        Sampler { config, rng: ChaCha8Rng::seed_from_u64(seed) }
+    }
+
+    /// Picks a token id from one row of logits. `<unk>` is never picked: it has no music in it.
+    pub fn sample(&mut self, logits: &[f32]) -> u32 {
+        let candidates = logits
+            .iter()
+            .enumerate()
+            .filter(|(id, l)| *id as u32 != UNKNOWN_ID && l.is_finite())
+            .map(|(id, l)| (id as u32, *l));
+        let mut ranked: Vec<(u32, f32)> = candidates.collect();
+        if ranked.is_empty() {
+            return UNKNOWN_ID;
+        }
+        // Most likely first; ties broken by id so the order never depends on the sort.
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        if self.config.temperature <= 0.0 {
+            return ranked[0].0;
+        }
+        if self.config.top_k > 0 {
+            ranked.truncate(self.config.top_k);
+        }
+        let top = ranked[0].1;
+        let mut weights: Vec<f64> = ranked
+            .iter()
+            .map(|(_, l)| f64::from((l - top) / self.config.temperature).exp())
+            .collect();
+        let total: f64 = weights.iter().sum();
+        if self.config.top_p < 1.0 {
+            let mut cumulative = 0.0;
+            let keep = weights
+                .iter()
+                .position(|w| {
+                    cumulative += w / total;
+                    cumulative >= f64::from(self.config.top_p)
+                })
+                .map_or(weights.len(), |i| i + 1);
+            weights.truncate(keep);
+        }
+        let total: f64 = weights.iter().sum();
+        let mut target = self.uniform() * total;
+        for (i, weight) in weights.iter().enumerate() {
+            target -= weight;
+            if target < 0.0 {
+                return ranked[i].0;
+            }
+        }
+        ranked[weights.len() - 1].0
+    }
+
+    /// Uniform in [0, 1) from 53 random bits: defined here so no library's float conversion can
+    /// change the stream.
+    fn uniform(&mut self) -> f64 {
+        use rand::Rng;
+        (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(temperature: f32, top_k: usize, top_p: f32) -> SamplingConfig {
+        SamplingConfig { temperature, top_k, top_p }
+    }
+
+    #[test]
+    fn temperature_zero_is_argmax_and_unknown_is_never_picked() {
+        let mut sampler = Sampler::new(config(0.0, 0, 1.0), 1);
+        assert_eq!(sampler.sample(&[9.0, 1.0, 3.0, 2.0]), 2);
+        let mut hot = Sampler::new(config(5.0, 0, 1.0), 1);
+        assert!((0..500).all(|_| hot.sample(&[9.0, 1.0, 1.0]) != 0));
+    }
+
+    #[test]
+    fn top_k_and_top_p_restrict_the_choice() {
+        let logits = [0.0, 5.0, 4.9, 4.8, 0.0, -1.0];
+        let mut top2 = Sampler::new(config(1.0, 2, 1.0), 7);
+        assert!((0..500).all(|_| [1, 2].contains(&top2.sample(&logits))));
+        // Ids 1..=3 hold ~99% of the mass; top-p 0.5 keeps only the first two of them.
+        let mut nucleus = Sampler::new(config(1.0, 0, 0.5), 7);
+        assert!((0..500).all(|_| [1, 2].contains(&nucleus.sample(&logits))));
+        let mut all = Sampler::new(config(1.0, 0, 1.0), 7);
+        let picks: std::collections::HashSet<u32> = (0..2000).map(|_| all.sample(&logits)).collect();
+        assert!(picks.contains(&3) && picks.len() >= 4, "{picks:?}");
+    }
+
+    #[test]
+    fn same_seed_same_choices() {
+        let logits: Vec<f32> = (0..50).map(|i| (i as f32 * 0.37).sin()).collect();
+        let run = |seed| {
+            let mut s = Sampler::new(SamplingConfig::default(), seed);
+            (0..100).map(|_| s.sample(&logits)).collect::<Vec<_>>()
+        };
+        assert_eq!(run(42), run(42));
+        assert_ne!(run(42), run(43));
+    }
+}

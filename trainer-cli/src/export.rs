@@ -1,0 +1,187 @@
+//! `trainer-cli export`: a checkpoint → a bundle the page and `generate` load, and the index
+//! of bundles beside it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use burn::module::{Module, ModuleMapper, Param};
+use burn::prelude::*;
+use burn::tensor::DType;
+use motif::bundle::{
+    INDEX_FILE, Index, IndexEntry, MANIFEST_FILE, Manifest, Prime, SCHEMA_VERSION, StyleInfo, TrainingFacts,
+    WEIGHTS_FILE, WeightsInfo, load_weights, sha256_hex,
+};
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+use rand::seq::SliceRandom;
+
+use crate::checkpoint::{MODEL_FILE, RunDir, epoch_name, read_bytes};
+use crate::cli::ExportArgs;
+use crate::dataset;
+use crate::fsutil::{read_json, write_atomic, write_json};
+
+/// Primes shipped per bundle, and their length in tokens.
+const PRIMES: usize = 8;
+const PRIME_TOKENS: usize = 48;
+
+/// Casts every float parameter, so weights can be stored in half precision.
+struct CastTo(DType);
+
+impl ModuleMapper for CastTo {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let dtype = self.0;
+        param.map(|tensor| tensor.cast(dtype))
+    }
+}
+
+pub fn run(args: &ExportArgs) -> Result<()> {
+    let dir = RunDir::new(args.run.clone());
+    let run = dir.load_run().with_context(|| format!("{} is not a training run", dir.root.display()))?;
+    let progress = dir.load_progress()?.context("the run has no checkpoint yet")?;
+    let history = &progress.history;
+    let epoch = match args.epoch {
+        Some(epoch) => epoch,
+        // The epoch that generalizes best, not the one that memorized the most.
+        None => history
+            .iter()
+            .filter(|m| m.validation_loss.is_finite())
+            .min_by(|a, b| a.validation_loss.total_cmp(&b.validation_loss))
+            .or(history.last())
+            .map(|m| m.epoch)
+            .context("the run has no finished epoch yet")?,
+    };
+    let metrics = history
+        .iter()
+        .find(|m| m.epoch == epoch)
+        .with_context(|| format!("epoch {epoch} was not trained (the run has {} epochs)", history.len()))?;
+    let checkpoint = dir.checkpoint(&epoch_name(epoch)).join(MODEL_FILE);
+    if !checkpoint.exists() {
+        bail!("checkpoint {} is missing", checkpoint.display());
+    }
+
+    let device = Device::flex();
+    let model = load_weights(&run.recipe.model, read_bytes(&checkpoint)?, &device)
+        .with_context(|| format!("checkpoint {} is damaged", checkpoint.display()))?;
+    let dtype = match args.dtype.as_str() {
+        "f16" => DType::F16,
+        "f32" => DType::F32,
+        other => bail!("unknown --dtype {other} (expected f16 or f32)"),
+    };
+    let weights = model
+        .map(&mut CastTo(dtype))
+        .into_record()
+        .into_bytes()
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .to_vec();
+
+    let recipe = &run.recipe;
+    let data = dataset::prepare(&recipe.data, &recipe.tokenizer, Some(run.vocabulary.clone()), recipe.min_count, recipe.validation_fraction, recipe.seed)?;
+    let primes = pick_primes(&data.train_names, &data.train_tokens, recipe.seed);
+
+    let style = args.style.clone().unwrap_or_else(|| recipe.style.clone());
+    let out = &args.out;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {} (is it writable?)", out.display()))?;
+    let loss_plot = dir.root.join("loss.svg");
+    let loss_plot = if loss_plot.exists() {
+        write_atomic(&out.join("loss.svg"), &std::fs::read(&loss_plot)?)?;
+        Some("loss.svg".to_string())
+    } else {
+        None
+    };
+    let manifest = Manifest {
+        schema_version: SCHEMA_VERSION,
+        style: StyleInfo {
+            id: style.clone(),
+            display_name: args.display_name.clone().unwrap_or_else(|| title_case(&style)),
+            description: args.description.clone().unwrap_or_default(),
+        },
+        tokenizer: recipe.tokenizer.clone(),
+        vocabulary: run.vocabulary.clone(),
+        model: recipe.model.clone(),
+        weights: WeightsInfo {
+            file: WEIGHTS_FILE.into(),
+            dtype: args.dtype.clone(),
+            bytes: weights.len() as u64,
+            sha256: sha256_hex(&weights),
+            parameters: recipe.model.parameter_count(),
+        },
+        training: TrainingFacts {
+            corpus: recipe.data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            preset: format!("{:?}", recipe.preset).to_lowercase(),
+            files: run.files,
+            train_files: run.train_files,
+            validation_files: run.validation_files,
+            rejected_files: run.rejected_files,
+            train_tokens: run.train_tokens,
+            validation_tokens: run.validation_tokens,
+            epochs: epoch,
+            seq_len: recipe.seq_len,
+            batch: recipe.batch,
+            seed: recipe.seed,
+            train_loss: metrics.train_loss,
+            validation_loss: metrics.validation_loss,
+            tokens_per_second: metrics.tokens_per_second,
+            seconds: history.iter().take_while(|m| m.epoch <= epoch).map(|m| m.seconds).sum(),
+            device: run.device.clone(),
+            date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        },
+        loss_plot,
+        primes,
+    };
+    write_atomic(&out.join(WEIGHTS_FILE), &weights)?;
+    write_json(&out.join(MANIFEST_FILE), &manifest)?;
+    update_index(out, &manifest)?;
+    eprintln!(
+        "exported {} epoch {epoch} (validation loss {:.4}) to {}: {} bytes of {} weights",
+        style,
+        metrics.validation_loss,
+        out.display(),
+        weights.len(),
+        args.dtype
+    );
+    Ok(())
+}
+
+fn title_case(id: &str) -> String {
+    id.split(['-', '_'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Openings of a few training pieces, chosen by seed.
+fn pick_primes(names: &[String], tokens: &[Vec<motif::Token>], seed: u64) -> Vec<Prime> {
+    let mut order: Vec<usize> = (0..names.len()).filter(|&i| tokens[i].len() >= PRIME_TOKENS).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    order
+        .into_iter()
+        .take(PRIMES)
+        .map(|i| Prime { source: names[i].clone(), tokens: tokens[i][..PRIME_TOKENS].to_vec() })
+        .collect()
+}
+
+/// Adds or replaces this bundle in the `index.json` of the folder above it.
+fn update_index(bundle: &Path, manifest: &Manifest) -> Result<()> {
+    let bundle = bundle.canonicalize()?;
+    let parent: PathBuf = bundle.parent().context("bundle folder has no parent")?.to_path_buf();
+    let index_path = parent.join(INDEX_FILE);
+    let mut index: Index = if index_path.exists() { read_json(&index_path)? } else { Index::default() };
+    index.schema_version = SCHEMA_VERSION;
+    let folder = bundle.file_name().context("bundle folder has no name")?.to_string_lossy().into_owned();
+    index.styles.retain(|s| s.id != manifest.style.id);
+    index.styles.push(IndexEntry {
+        id: manifest.style.id.clone(),
+        display_name: manifest.style.display_name.clone(),
+        description: manifest.style.description.clone(),
+        path: format!("{folder}/"),
+        cell: manifest.model.cell.to_string(),
+        parameters: manifest.weights.parameters,
+        bytes: manifest.weights.bytes,
+    });
+    index.styles.sort_by(|a, b| a.id.cmp(&b.id));
+    write_json(&index_path, &index)
+}

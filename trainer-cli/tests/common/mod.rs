@@ -1,0 +1,102 @@
+//! Helpers shared by the trainer's end-to-end tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A folder under the system temp dir, removed when dropped (the `tempfile` crate would pull
+/// extra features into shared dependencies and force a second build of burn).
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn tempdir() -> TempDir {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!("motif-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+    let dir = std::env::temp_dir().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    TempDir(dir)
+}
+
+pub fn trainer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trainer-cli")).args(args).output().expect("trainer-cli runs")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn ok(output: &Output) -> String {
+    assert!(output.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", output.status.code(), text(&output.stdout), text(&output.stderr));
+    text(&output.stdout)
+}
+
+pub fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+/// The shared corpora (`MOTIF_MIDI_DIR`, default ../shared/data/midi beside the checkout).
+/// Missing corpora fail under CI, which always has them, and skip with a message elsewhere.
+pub fn corpora_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("MOTIF_MIDI_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/midi")
+    });
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let message = format!("corpora not found at {} (set MOTIF_MIDI_DIR); skipping", dir.display());
+    assert!(std::env::var_os("CI").is_none(), "{message}: CI must have them");
+    eprintln!("{message}");
+    None
+}
+
+/// A small real corpus: the six smallest Final Fantasy pieces, copied into a temp folder.
+pub fn small_corpus() -> Option<TempDir> {
+    let source = corpora_dir()?.join("final-fantasy");
+    let dir = tempdir();
+    for name in [
+        "lurk_in_dark.mid",
+        "Oppressed.mid",
+        "waltz_de_choco.mid",
+        "relmstheme-piano.mid",
+        "FF6epitaph_piano.mid",
+        "Final_Fantasy_7_-_Judgement_Day_Piano.mid",
+    ] {
+        std::fs::copy(source.join(name), dir.path().join(name)).unwrap();
+    }
+    Some(dir)
+}
+
+/// A tiny network and short epochs so a test trains in seconds.
+pub const TINY: &[&str] = &[
+    "--hidden", "24", "--layers", "1", "--embedding", "8", "--dense", "16", "--seq-len", "24", "--batch", "4",
+    "--max-batches", "5", "--backend", "cpu",
+];
+
+pub fn train(data: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["train", "--data", path(data), "--style", "test-style", "--out", path(out)];
+    args.extend_from_slice(TINY);
+    args.extend_from_slice(extra);
+    trainer(&args)
+}
+
+/// metrics.csv rows without the timing columns, which differ from run to run.
+pub fn losses(run: &Path) -> Vec<String> {
+    std::fs::read_to_string(run.join("metrics.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+        .collect()
+}
