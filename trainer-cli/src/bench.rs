@@ -31,6 +31,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     else {
         unreachable!("parsed a train command")
     };
+    let train_args = crate::cli::TrainArgs {
+        hidden: args.hidden,
+        layers: args.layers,
+        cell: args.cell,
+        batch: args.batch,
+        ..train_args
+    };
     let mut recipe = Recipe::from_args(&train_args);
     let backend = backend::select(args.backend)?;
     let data = dataset::prepare(&recipe.data, &recipe.tokenizer, None, recipe.min_count, recipe.validation_fraction, recipe.seed)?;

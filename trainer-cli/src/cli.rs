@@ -85,7 +85,7 @@ pub struct TrainArgs {
     /// Epochs to train in all (raise it with --resume to train further) [default: 30; seed 200].
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Windows per batch [default: 32; seed 64].
+    /// Windows per batch [default: 64].
     #[arg(long)]
     pub batch: Option<usize>,
     /// Tokens per training window [default: 100].
@@ -207,6 +207,18 @@ pub struct BenchArgs {
     /// Notes to generate at batch 1.
     #[arg(long, default_value_t = 500)]
     pub notes: usize,
+    /// Override the preset's units per layer.
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// Override the preset's layer count.
+    #[arg(long)]
+    pub layers: Option<usize>,
+    /// Override the preset's cell.
+    #[arg(long)]
+    pub cell: Option<CellKind>,
+    /// Override the preset's batch size.
+    #[arg(long)]
+    pub batch: Option<usize>,
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
     pub backend: BackendChoice,
 }

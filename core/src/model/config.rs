@@ -71,8 +71,9 @@ impl ModelConfig {
         let mut total = self.vocab_size * self.embedding;
         let mut input = self.embedding;
         for _ in 0..self.layers {
-            // Input projection with bias; hidden projection (GRU keeps a bias there too).
-            total += gates * self.hidden * (input + 1) + gates * self.hidden * self.hidden;
+            // Weights from input and hidden state to every gate, with one bias (a GRU keeps a
+            // second bias on its hidden projection).
+            total += gates * self.hidden * (input + self.hidden + 1);
             if self.cell == CellKind::Gru {
                 total += gates * self.hidden;
             }

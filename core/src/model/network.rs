@@ -54,16 +54,24 @@ impl MusicModel {
 
     /// The last recurrent layer's outputs [batch, time, hidden] and the state after them.
     pub fn features(&self, tokens: Tensor<2, Int>, state: Option<State>) -> (Tensor<3>, State) {
-        let mut x = self.embedding.forward(tokens);
+        let [batch, time] = tokens.dims();
+        // One embedding lookup per step (ids are not tracked, so slicing them costs nothing).
+        let mut steps: Vec<Tensor<2>> = (0..time)
+            .map(|t| {
+                let embedded = self.embedding.forward(tokens.clone().narrow(1, t, 1));
+                let width = embedded.dims()[2];
+                embedded.reshape([batch, width])
+            })
+            .collect();
         let mut carried = state.map(|s| s.layers.into_iter());
         let mut layers = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
             let previous = carried.as_mut().and_then(Iterator::next);
-            let (out, state) = layer.forward(x, previous);
-            x = self.dropout.forward(out);
+            let (outputs, state) = layer.forward(steps, previous);
+            steps = outputs.into_iter().map(|h| self.dropout.forward(h)).collect();
             layers.push(state);
         }
-        (x, State { layers })
+        (Tensor::stack(steps, 1), State { layers })
     }
 
     /// Dense + ReLU + dense: recurrent features [..., hidden] → logits [..., vocab]. Training

