@@ -71,6 +71,8 @@ pub struct TrainingFacts {
     pub seconds: f64,
     pub device: String,
     pub date: String,
+    /// Files held out from training (paths relative to the corpus folder).
+    pub validation_pieces: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -39,6 +39,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Generate a MIDI file with an exported bundle.
     Generate(GenerateArgs),
+    /// Held-out loss and perplexity, and generated pieces' statistics next to the corpus's.
+    Eval(EvalArgs),
     /// Measure training throughput, generation speed and peak memory for a preset.
     Bench(BenchArgs),
 }
@@ -141,11 +143,14 @@ pub struct TrainArgs {
 #[derive(Args, Debug, Clone)]
 pub struct ExportArgs {
     /// The training run folder (train's --out).
-    #[arg(long)]
-    pub run: PathBuf,
+    #[arg(long, required_unless_present = "checkpoint")]
+    pub run: Option<PathBuf>,
     /// Epoch to export [default: the one with the lowest validation loss].
-    #[arg(long)]
+    #[arg(long, conflicts_with = "checkpoint")]
     pub epoch: Option<usize>,
+    /// A checkpoint folder (RUN/checkpoints/epoch-NNNN), instead of --run and --epoch.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
     /// Bundle folder to write, e.g. public/models/final-fantasy.
     #[arg(long)]
     pub out: PathBuf,
@@ -219,6 +224,32 @@ pub struct BenchArgs {
     /// Override the preset's batch size.
     #[arg(long)]
     pub batch: Option<usize>,
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct EvalArgs {
+    /// Bundle folder.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Folder of MIDI files: the model's own corpus (its held-out files are scored) or another.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Pieces to generate.
+    #[arg(long, default_value_t = 4)]
+    pub pieces: usize,
+    /// Notes per generated piece.
+    #[arg(long, default_value_t = 200)]
+    pub length: usize,
+    #[arg(long, default_value_t = 1.0)]
+    pub temperature: f32,
+    #[arg(long, default_value_t = 0)]
+    pub top_k: usize,
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
     pub backend: BackendChoice,
 }

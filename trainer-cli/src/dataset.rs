@@ -14,6 +14,7 @@ pub struct Prepared {
     pub validation: Vec<Vec<u32>>,
     /// File names (relative to the data folder) of the training pieces, aligned with `train`.
     pub train_names: Vec<String>,
+    pub validation_names: Vec<String>,
     pub files: usize,
     pub rejected: usize,
     /// Each training piece's tokens, for cutting primes.
@@ -70,6 +71,7 @@ pub fn prepare(
         train: encode(&train_ids),
         validation: encode(&validation_ids),
         train_names: train_ids.iter().map(|&i| name(&pieces[i].0)).collect(),
+        validation_names: validation_ids.iter().map(|&i| name(&pieces[i].0)).collect(),
         train_tokens: train_ids.iter().map(|&i| pieces[i].1.clone()).collect(),
         files: files.len(),
         rejected,

@@ -35,11 +35,24 @@ impl ModuleMapper for CastTo {
 }
 
 pub fn run(args: &ExportArgs) -> Result<()> {
-    let dir = RunDir::new(args.run.clone());
+    let (run_dir, chosen_epoch) = match (&args.checkpoint, &args.run) {
+        (Some(checkpoint), _) => {
+            let name = checkpoint.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let epoch = name
+                .strip_prefix("epoch-")
+                .and_then(|n| n.parse::<usize>().ok())
+                .with_context(|| format!("{} is not an epoch checkpoint (RUN/checkpoints/epoch-NNNN)", checkpoint.display()))?;
+            let run = checkpoint.parent().and_then(Path::parent).context("checkpoint folder has no run above it")?;
+            (run.to_path_buf(), Some(epoch))
+        }
+        (None, Some(run)) => (run.clone(), args.epoch),
+        (None, None) => bail!("give --run (with --epoch) or --checkpoint"),
+    };
+    let dir = RunDir::new(run_dir);
     let run = dir.load_run().with_context(|| format!("{} is not a training run", dir.root.display()))?;
     let progress = dir.load_progress()?.context("the run has no checkpoint yet")?;
     let history = &progress.history;
-    let epoch = match args.epoch {
+    let epoch = match chosen_epoch {
         Some(epoch) => epoch,
         // The epoch that generalizes best, not the one that memorized the most.
         None => history
@@ -123,6 +136,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
             tokens_per_second: metrics.tokens_per_second,
             seconds: history.iter().take_while(|m| m.epoch <= epoch).map(|m| m.seconds).sum(),
             device: run.device.clone(),
+            validation_pieces: data.validation_names.clone(),
             date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         },
         loss_plot,

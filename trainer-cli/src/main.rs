@@ -6,6 +6,7 @@ mod bundle_io;
 mod checkpoint;
 mod cli;
 mod dataset;
+mod eval;
 mod export;
 mod fsutil;
 mod generate;
@@ -20,6 +21,7 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Inspect(args) => inspect::run(&args),
+        cli::Command::Eval(args) => eval::run(&args).map(|()| std::process::ExitCode::SUCCESS),
         cli::Command::Bench(args) => bench::run(&args).map(|()| std::process::ExitCode::SUCCESS),
         cli::Command::Train(args) => train::run(&args),
         cli::Command::Export(args) => export::run(&args).map(|()| std::process::ExitCode::SUCCESS),

@@ -82,7 +82,7 @@ impl Recipe {
             tokenizer: Tokenizer::new(tokenizer_kind),
             model,
             epochs: args.epochs.unwrap_or(if seed_preset { 200 } else { 30 }),
-            batch: pick(args.batch, 64, 64),
+            batch: args.batch.unwrap_or(64),
             seq_len,
             stride: args.stride.unwrap_or(if seed_preset { 1 } else { seq_len }),
             targets: if seed_preset { Targets::LastOnly } else { Targets::EveryPosition },

@@ -65,6 +65,19 @@ fn train_resume_export_generate() {
     let score = read_midi(&first, &ReadOptions::default()).expect("generated file parses");
     assert!(score.notes.len() >= 60, "{} notes", score.notes.len());
 
+    // Held-out loss and the pieces' statistics next to the corpus's.
+    let eval = ok(&trainer(&[
+        "eval", "--model", path(&bundle), "--data", path(data.path()), "--pieces", "2", "--length", "40",
+    ]));
+    assert!(eval.contains("the model's held-out files") && eval.contains("perplexity"), "{eval}");
+    assert!(eval.contains("distinct 4-grams") && eval.contains("pitch-class distance"), "{eval}");
+
+    // A specific epoch's checkpoint exports too.
+    let early = models.join("early");
+    ok(&trainer(&["export", "--checkpoint", path(&run.join("checkpoints/epoch-0001")), "--out", path(&early), "--style", "early"]));
+    let index = std::fs::read_to_string(models.join("index.json")).unwrap();
+    assert!(index.contains("\"early\"") && index.contains("\"test-style\""), "{index}");
+
     // A damaged bundle is a clear error.
     let weights = bundle.join("weights.bpk");
     let mut bytes = std::fs::read(&weights).unwrap();
@@ -152,4 +165,28 @@ fn bad_input_gets_one_clear_line() {
     assert!(text(&not_bundle.stderr).contains("not a model bundle"), "{}", text(&not_bundle.stderr));
     let backend = trainer(&["train", "--data", ".", "--style", "s", "--backend", "tpu"]);
     assert!(text(&backend.stderr).contains("invalid value 'tpu'"), "{}", text(&backend.stderr));
+}
+
+#[test]
+fn ctrl_c_saves_mid_epoch_and_resume_matches_an_uninterrupted_run() {
+    let Some(data) = small_corpus() else { return };
+    let work = tempdir();
+    let (run, straight) = (work.path().join("run"), work.path().join("straight"));
+    let mut args = vec!["train", "--data", path(data.path()), "--style", "c", "--out", path(&run), "--epochs", "40"];
+    args.extend_from_slice(TINY);
+    let child = Command::new(env!("CARGO_BIN_EXE_trainer-cli")).args(&args).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !run.join("progress.json").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: saved epoch-"), "{stderr}");
+    assert!(losses(&run).len() < 40);
+    ok(&trainer(&["train", "--data", path(data.path()), "--style", "c", "--out", path(&run), "--resume"]));
+    ok(&train(data.path(), &straight, &["--epochs", "40"]));
+    assert_eq!(losses(&run), losses(&straight));
 }
