@@ -92,7 +92,8 @@ fn pooled(stats: &[PieceStats]) -> PieceStats {
 fn print_comparison(generated: &[PieceStats], corpus: &[PieceStats], length: usize) {
     println!("{} generated pieces of {length} notes vs {} corpus pieces (means):", generated.len(), corpus.len());
     println!("{:<28} {:>12} {:>12}", "", "generated", "corpus");
-    let rows: [(&str, fn(&PieceStats) -> f64); 7] = [
+    type Row = (&'static str, fn(&PieceStats) -> f64);
+    let rows: [Row; 7] = [
         ("notes per beat", |s| s.notes_per_beat),
         ("polyphony (notes/onset)", |s| s.polyphony),
         ("mean note length (beats)", |s| s.mean_duration),
