@@ -109,7 +109,9 @@ pub enum BundleError {
     Schema { found: u32 },
     #[error("weights are {found} bytes, the manifest says {expected}: the download is incomplete")]
     Size { expected: u64, found: u64 },
-    #[error("weights checksum {found} does not match the manifest's {expected}: the file is corrupt")]
+    #[error(
+        "weights checksum {found} does not match the manifest's {expected}: the file is corrupt"
+    )]
     Checksum { expected: String, found: String },
     #[error("vocabulary has {vocabulary} tokens but the model expects {model}")]
     VocabularySize { vocabulary: usize, model: usize },
@@ -118,7 +120,10 @@ pub enum BundleError {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Manifest {
@@ -131,7 +136,9 @@ impl Manifest {
         let version: Version =
             serde_json::from_str(text).map_err(|e| BundleError::Manifest(e.to_string()))?;
         if version.schema_version != SCHEMA_VERSION {
-            return Err(BundleError::Schema { found: version.schema_version });
+            return Err(BundleError::Schema {
+                found: version.schema_version,
+            });
         }
         let manifest: Manifest =
             serde_json::from_str(text).map_err(|e| BundleError::Manifest(e.to_string()))?;
@@ -148,11 +155,17 @@ impl Manifest {
     pub fn verify_weights(&self, weights: &[u8]) -> Result<(), BundleError> {
         let found = weights.len() as u64;
         if found != self.weights.bytes {
-            return Err(BundleError::Size { expected: self.weights.bytes, found });
+            return Err(BundleError::Size {
+                expected: self.weights.bytes,
+                found,
+            });
         }
         let found = sha256_hex(weights);
         if found != self.weights.sha256 {
-            return Err(BundleError::Checksum { expected: self.weights.sha256.clone(), found });
+            return Err(BundleError::Checksum {
+                expected: self.weights.sha256.clone(),
+                found,
+            });
         }
         Ok(())
     }
@@ -165,7 +178,11 @@ impl Manifest {
 }
 
 /// Builds a model of `config` and loads weights (any stored float type) into it.
-pub fn load_weights(config: &ModelConfig, weights: Vec<u8>, device: &Device) -> Result<MusicModel, BundleError> {
+pub fn load_weights(
+    config: &ModelConfig,
+    weights: Vec<u8>,
+    device: &Device,
+) -> Result<MusicModel, BundleError> {
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights))
         .map_err(|e| BundleError::Weights(e.to_string()))?
         .cast_to_module_dtype();

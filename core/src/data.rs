@@ -20,7 +20,11 @@ pub fn split_pieces(count: usize, validation_fraction: f64, seed: u64) -> (Vec<u
     let mut order: Vec<usize> = (0..count).collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
     let wanted = (count as f64 * validation_fraction).round() as usize;
-    let held_out = if count >= 2 { wanted.clamp(1, count - 1) } else { 0 };
+    let held_out = if count >= 2 {
+        wanted.clamp(1, count - 1)
+    } else {
+        0
+    };
     let mut validation = order.split_off(count - held_out);
     order.sort_unstable();
     validation.sort_unstable();
@@ -45,7 +49,11 @@ pub fn windows(pieces: &[Vec<u32>], seq_len: usize, stride: usize, offset: usize
         }
         let last_start = tokens.len() - seq_len - 1;
         let first = (offset % stride).min(last_start);
-        out.extend((first..=last_start).step_by(stride).map(|start| Window { piece, start }));
+        out.extend(
+            (first..=last_start)
+                .step_by(stride)
+                .map(|start| Window { piece, start }),
+        );
     }
     out
 }
@@ -61,7 +69,12 @@ pub struct Batch {
     pub targets: Vec<i64>,
 }
 
-pub fn make_batch(pieces: &[Vec<u32>], windows: &[Window], seq_len: usize, targets: Targets) -> Batch {
+pub fn make_batch(
+    pieces: &[Vec<u32>],
+    windows: &[Window],
+    seq_len: usize,
+    targets: Targets,
+) -> Batch {
     let mut batch = Batch {
         size: windows.len(),
         seq_len,
@@ -70,9 +83,13 @@ pub fn make_batch(pieces: &[Vec<u32>], windows: &[Window], seq_len: usize, targe
     };
     for window in windows {
         let tokens = &pieces[window.piece][window.start..window.start + seq_len + 1];
-        batch.inputs.extend(tokens[..seq_len].iter().map(|&t| i64::from(t)));
+        batch
+            .inputs
+            .extend(tokens[..seq_len].iter().map(|&t| i64::from(t)));
         match targets {
-            Targets::EveryPosition => batch.targets.extend(tokens[1..].iter().map(|&t| i64::from(t))),
+            Targets::EveryPosition => batch
+                .targets
+                .extend(tokens[1..].iter().map(|&t| i64::from(t))),
             Targets::LastOnly => batch.targets.push(i64::from(tokens[seq_len])),
         }
     }
@@ -98,9 +115,15 @@ mod tests {
     fn windows_and_batches_line_up_inputs_with_targets() {
         let pieces = vec![(0..10).collect::<Vec<u32>>(), vec![100, 101]];
         let w = windows(&pieces, 4, 4, 0);
-        assert_eq!(w, vec![Window { piece: 0, start: 0 }, Window { piece: 0, start: 4 }]);
+        assert_eq!(
+            w,
+            vec![Window { piece: 0, start: 0 }, Window { piece: 0, start: 4 }]
+        );
         let shifted = windows(&pieces, 4, 4, 5);
-        assert_eq!(shifted, vec![Window { piece: 0, start: 1 }, Window { piece: 0, start: 5 }]);
+        assert_eq!(
+            shifted,
+            vec![Window { piece: 0, start: 1 }, Window { piece: 0, start: 5 }]
+        );
 
         let every = make_batch(&pieces, &w, 4, Targets::EveryPosition);
         assert_eq!(every.inputs, vec![0, 1, 2, 3, 4, 5, 6, 7]);

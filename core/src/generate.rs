@@ -28,7 +28,13 @@ pub struct Generator {
 impl Generator {
     /// Starts from `prime` (ids in `vocab`). With no prime the first token is drawn from the
     /// corpus's token frequencies, so even an empty start is in style and seeded.
-    pub fn new(tokenizer: &Tokenizer, vocab: Vocabulary, prime: &[u32], sampling: SamplingConfig, seed: u64) -> Self {
+    pub fn new(
+        tokenizer: &Tokenizer,
+        vocab: Vocabulary,
+        prime: &[u32],
+        sampling: SamplingConfig,
+        seed: u64,
+    ) -> Self {
         let mut generator = Generator {
             sampler: Sampler::new(sampling, seed),
             decoder: tokenizer.decoder(),
@@ -40,11 +46,18 @@ impl Generator {
             vocab,
         };
         for &id in prime {
-            generator.decoder.push(generator.vocab.token(id), &mut generator.notes);
+            generator
+                .decoder
+                .push(generator.vocab.token(id), &mut generator.notes);
         }
         generator.prime_notes = generator.notes.len();
         if prime.is_empty() {
-            let frequencies: Vec<f32> = generator.vocab.counts().iter().map(|&c| (c as f32).ln()).collect();
+            let frequencies: Vec<f32> = generator
+                .vocab
+                .counts()
+                .iter()
+                .map(|&c| (c as f32).ln())
+                .collect();
             generator.choose(&frequencies);
         }
         generator
@@ -86,10 +99,19 @@ impl Generator {
     }
 
     /// Native convenience: generates until `notes` new notes (or `max_tokens` tokens).
-    pub fn run_sync(&mut self, model: &MusicModel, device: &Device, notes: usize, max_tokens: usize) -> Result<(), String> {
+    pub fn run_sync(
+        &mut self,
+        model: &MusicModel,
+        device: &Device,
+        notes: usize,
+        max_tokens: usize,
+    ) -> Result<(), String> {
         while self.new_notes() < notes && self.generated.len() < max_tokens {
             let logits = self.logits(model, device);
-            let values = logits.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?;
+            let values = logits
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| format!("{e:?}"))?;
             self.accept(&values);
         }
         Ok(())

@@ -20,7 +20,11 @@ pub struct SamplingConfig {
 
 impl Default for SamplingConfig {
     fn default() -> Self {
-        SamplingConfig { temperature: 1.0, top_k: 0, top_p: 1.0 }
+        SamplingConfig {
+            temperature: 1.0,
+            top_k: 0,
+            top_p: 1.0,
+        }
     }
 }
 
@@ -31,7 +35,10 @@ pub struct Sampler {
 
 impl Sampler {
     pub fn new(config: SamplingConfig, seed: u64) -> Self {
-        Sampler { config, rng: ChaCha8Rng::seed_from_u64(seed) }
+        Sampler {
+            config,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        }
     }
 
     /// Picks a token id from one row of logits. `<unk>` is never picked: it has no music in it.
@@ -94,7 +101,11 @@ mod tests {
     use super::*;
 
     fn config(temperature: f32, top_k: usize, top_p: f32) -> SamplingConfig {
-        SamplingConfig { temperature, top_k, top_p }
+        SamplingConfig {
+            temperature,
+            top_k,
+            top_p,
+        }
     }
 
     #[test]
@@ -114,7 +125,8 @@ mod tests {
         let mut nucleus = Sampler::new(config(1.0, 0, 0.5), 7);
         assert!((0..500).all(|_| [1, 2].contains(&nucleus.sample(&logits))));
         let mut all = Sampler::new(config(1.0, 0, 1.0), 7);
-        let picks: std::collections::HashSet<u32> = (0..2000).map(|_| all.sample(&logits)).collect();
+        let picks: std::collections::HashSet<u32> =
+            (0..2000).map(|_| all.sample(&logits)).collect();
         assert!(picks.contains(&3) && picks.len() >= 4, "{picks:?}");
     }
 

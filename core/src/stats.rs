@@ -34,7 +34,10 @@ impl PieceStats {
     pub fn of(notes: &[Note]) -> PieceStats {
         let mut sorted: Vec<&Note> = notes.iter().filter(|n| n.start.is_finite()).collect();
         sorted.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.pitch.cmp(&b.pitch)));
-        let mut stats = PieceStats { notes: sorted.len(), ..PieceStats::default() };
+        let mut stats = PieceStats {
+            notes: sorted.len(),
+            ..PieceStats::default()
+        };
         if sorted.is_empty() {
             return stats;
         }
@@ -42,7 +45,9 @@ impl PieceStats {
         let mut events: Vec<(f64, Vec<u8>)> = Vec::new();
         for note in &sorted {
             match events.last_mut() {
-                Some((start, pitches)) if note.start - *start < 1.0 / 48.0 => pitches.push(note.pitch),
+                Some((start, pitches)) if note.start - *start < 1.0 / 48.0 => {
+                    pitches.push(note.pitch)
+                }
                 _ => events.push((note.start, vec![note.pitch])),
             }
         }
@@ -50,7 +55,11 @@ impl PieceStats {
         let end = sorted.iter().map(|n| n.end()).fold(first, f64::max);
         stats.events = events.len();
         stats.beats = end - first;
-        stats.notes_per_beat = if stats.beats > 0.0 { stats.notes as f64 / stats.beats } else { 0.0 };
+        stats.notes_per_beat = if stats.beats > 0.0 {
+            stats.notes as f64 / stats.beats
+        } else {
+            0.0
+        };
         stats.polyphony = stats.notes as f64 / stats.events as f64;
         stats.lowest_pitch = sorted.iter().map(|n| n.pitch).min().unwrap_or(0);
         stats.highest_pitch = sorted.iter().map(|n| n.pitch).max().unwrap_or(0);
@@ -59,7 +68,8 @@ impl PieceStats {
         }
         stats.mean_duration = sorted.iter().map(|n| n.duration).sum::<f64>() / stats.notes as f64;
         if events.len() > 1 {
-            stats.mean_onset_gap = (events[events.len() - 1].0 - events[0].0) / (events.len() - 1) as f64;
+            stats.mean_onset_gap =
+                (events[events.len() - 1].0 - events[0].0) / (events.len() - 1) as f64;
         }
         let chords: Vec<&Vec<u8>> = events.iter().map(|(_, p)| p).collect();
         let (mut run, mut longest) = (1, 1);
@@ -79,7 +89,12 @@ impl PieceStats {
 
     /// Total variation distance between two pitch-class histograms (0 = identical, 1 = disjoint).
     pub fn pitch_class_distance(&self, other: &PieceStats) -> f64 {
-        self.pitch_classes.iter().zip(&other.pitch_classes).map(|(a, b)| (a - b).abs()).sum::<f64>() / 2.0
+        self.pitch_classes
+            .iter()
+            .zip(&other.pitch_classes)
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f64>()
+            / 2.0
     }
 
     pub fn summary(&self) -> String {
@@ -104,7 +119,12 @@ mod tests {
     use super::*;
 
     fn note(start: f64, pitch: u8) -> Note {
-        Note { start, duration: 0.5, pitch, velocity: 80 }
+        Note {
+            start,
+            duration: 0.5,
+            pitch,
+            velocity: 80,
+        }
     }
 
     #[test]

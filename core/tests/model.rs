@@ -3,7 +3,9 @@
 
 use burn::module::Module;
 use burn::prelude::*;
-use motif::bundle::{BundleError, Manifest, SCHEMA_VERSION, StyleInfo, TrainingFacts, WeightsInfo, sha256_hex};
+use motif::bundle::{
+    BundleError, Manifest, SCHEMA_VERSION, StyleInfo, TrainingFacts, WeightsInfo, sha256_hex,
+};
 use motif::generate::Generator;
 use motif::model::{CellKind, ModelConfig, MusicModel};
 use motif::sample::SamplingConfig;
@@ -12,7 +14,12 @@ use motif::{Token, Tokenizer, TokenizerKind, Vocabulary};
 const VOCAB: usize = 23;
 
 fn config(cell: CellKind) -> ModelConfig {
-    ModelConfig::new(VOCAB).with_cell(cell).with_layers(2).with_hidden(16).with_embedding(8).with_dense(12)
+    ModelConfig::new(VOCAB)
+        .with_cell(cell)
+        .with_layers(2)
+        .with_hidden(16)
+        .with_embedding(8)
+        .with_dense(12)
 }
 
 fn tokens(device: &Device, ids: &[i64]) -> Tensor<2, Int> {
@@ -25,7 +32,10 @@ fn values(tensor: Tensor<2>) -> Vec<f32> {
 
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -38,7 +48,10 @@ fn stepping_equals_the_full_sequence_forward() {
         let full = model.forward(tokens(&device, &ids));
         let mut state = None;
         for (t, &id) in ids.iter().enumerate() {
-            let (logits, next) = model.step(Tensor::from_data(TensorData::new(vec![id], [1]), &device), state);
+            let (logits, next) = model.step(
+                Tensor::from_data(TensorData::new(vec![id], [1]), &device),
+                state,
+            );
             state = Some(next);
             let expected = full.clone().narrow(1, t, 1).reshape([1, VOCAB]);
             let diff = max_diff(&values(logits), &values(expected));
@@ -46,10 +59,16 @@ fn stepping_equals_the_full_sequence_forward() {
         }
         // A prime fed at once, then steps, lands in the same place too.
         let (primed, state) = model.prime(tokens(&device, &ids[..5]));
-        let diff = max_diff(&values(primed), &values(full.clone().narrow(1, 4, 1).reshape([1, VOCAB])));
+        let diff = max_diff(
+            &values(primed),
+            &values(full.clone().narrow(1, 4, 1).reshape([1, VOCAB])),
+        );
         assert!(diff < 1e-5);
         let (next, _) = model.forward_with_state(tokens(&device, &ids[5..7]), Some(state));
-        let diff = max_diff(&values(next.narrow(1, 1, 1).reshape([1, VOCAB])), &values(full.narrow(1, 6, 1).reshape([1, VOCAB])));
+        let diff = max_diff(
+            &values(next.narrow(1, 1, 1).reshape([1, VOCAB])),
+            &values(full.narrow(1, 6, 1).reshape([1, VOCAB])),
+        );
         assert!(diff < 1e-5, "{cell}: prime then continue: {diff}");
     }
 }
@@ -59,15 +78,25 @@ fn parameter_count_matches_the_built_network() {
     let device = Device::flex();
     for cell in [CellKind::Lstm, CellKind::Gru] {
         let config = config(cell);
-        assert_eq!(config.init(&device).num_params(), config.parameter_count(), "{cell}");
+        assert_eq!(
+            config.init(&device).num_params(),
+            config.parameter_count(),
+            "{cell}"
+        );
     }
     // The report's network: 3 LSTM layers of 512 (with our 64-wide embedding).
-    let seed = ModelConfig::new(329).with_layers(3).with_hidden(512).with_embedding(64).with_dense(256);
+    let seed = ModelConfig::new(329)
+        .with_layers(3)
+        .with_hidden(512)
+        .with_embedding(64)
+        .with_dense(256);
     assert_eq!(seed.init(&device).num_params(), seed.parameter_count());
 }
 
 fn vocabulary() -> Vocabulary {
-    let texts = ["C4", "D4", "E4", "F4", "G4", "A4", "B4", "C5", "d:3", "d:6", "d:12", "w:3", "w:6", "w:12"];
+    let texts = [
+        "C4", "D4", "E4", "F4", "G4", "A4", "B4", "C5", "d:3", "d:6", "d:12", "w:3", "w:6", "w:12",
+    ];
     let seq: Vec<Token> = texts.iter().map(|t| t.parse().unwrap()).collect();
     Vocabulary::build([seq.as_slice()], 1)
 }
@@ -76,7 +105,11 @@ fn bundle(model: MusicModel, config: ModelConfig, vocab: Vocabulary) -> (Manifes
     let weights = model.into_record().into_bytes().unwrap().to_vec();
     let manifest = Manifest {
         schema_version: SCHEMA_VERSION,
-        style: StyleInfo { id: "test".into(), display_name: "Test".into(), description: String::new() },
+        style: StyleInfo {
+            id: "test".into(),
+            display_name: "Test".into(),
+            description: String::new(),
+        },
         tokenizer: Tokenizer::new(TokenizerKind::Timed),
         vocabulary: vocab,
         model: config,
@@ -98,7 +131,11 @@ fn bundle(model: MusicModel, config: ModelConfig, vocab: Vocabulary) -> (Manifes
 fn bundles_load_only_when_intact() {
     let device = Device::flex();
     let vocab = vocabulary();
-    let config = ModelConfig::new(vocab.len()).with_layers(1).with_hidden(8).with_embedding(4).with_dense(8);
+    let config = ModelConfig::new(vocab.len())
+        .with_layers(1)
+        .with_hidden(8)
+        .with_embedding(4)
+        .with_dense(8);
     device.seed(1);
     let model = config.init(&device);
     let ids = tokens(&device, &[1, 2, 3]);
@@ -108,24 +145,52 @@ fn bundles_load_only_when_intact() {
     let json = serde_json::to_string(&manifest).unwrap();
     let reread = Manifest::from_json(&json).unwrap();
     let loaded = reread.load_model(weights.clone(), &device).unwrap();
-    assert_eq!(values(loaded.forward(ids).reshape([3, vocab.len()])), expected);
+    assert_eq!(
+        values(loaded.forward(ids).reshape([3, vocab.len()])),
+        expected
+    );
 
     let mut corrupt = weights.clone();
     let middle = corrupt.len() / 2;
     corrupt[middle] ^= 0xff;
-    assert!(matches!(reread.load_model(corrupt, &device), Err(BundleError::Checksum { .. })));
-    assert!(matches!(reread.load_model(weights[..10].to_vec(), &device), Err(BundleError::Size { .. })));
+    assert!(matches!(
+        reread.load_model(corrupt, &device),
+        Err(BundleError::Checksum { .. })
+    ));
+    assert!(matches!(
+        reread.load_model(weights[..10].to_vec(), &device),
+        Err(BundleError::Size { .. })
+    ));
 
     let mut wrong_shape = reread.clone();
     wrong_shape.model = config.clone().with_hidden(9);
-    let err = wrong_shape.load_model(weights.clone(), &device).unwrap_err();
+    let err = wrong_shape
+        .load_model(weights.clone(), &device)
+        .unwrap_err();
     assert!(matches!(err, BundleError::Weights(_)), "{err}");
 
-    let newer = json.replacen(&format!("\"schema_version\":{SCHEMA_VERSION}"), "\"schema_version\":99", 1);
-    assert!(matches!(Manifest::from_json(&newer), Err(BundleError::Schema { found: 99 })));
-    let wrong_vocab = json.replacen(&format!("\"vocab_size\":{}", vocab.len()), "\"vocab_size\":3", 1);
-    assert!(matches!(Manifest::from_json(&wrong_vocab), Err(BundleError::VocabularySize { .. })));
-    assert!(matches!(Manifest::from_json("{\"schema_version\":1}"), Err(BundleError::Manifest(_))));
+    let newer = json.replacen(
+        &format!("\"schema_version\":{SCHEMA_VERSION}"),
+        "\"schema_version\":99",
+        1,
+    );
+    assert!(matches!(
+        Manifest::from_json(&newer),
+        Err(BundleError::Schema { found: 99 })
+    ));
+    let wrong_vocab = json.replacen(
+        &format!("\"vocab_size\":{}", vocab.len()),
+        "\"vocab_size\":3",
+        1,
+    );
+    assert!(matches!(
+        Manifest::from_json(&wrong_vocab),
+        Err(BundleError::VocabularySize { .. })
+    ));
+    assert!(matches!(
+        Manifest::from_json("{\"schema_version\":1}"),
+        Err(BundleError::Manifest(_))
+    ));
 }
 
 #[test]
@@ -133,10 +198,20 @@ fn same_seed_same_generation() {
     let device = Device::flex();
     let vocab = vocabulary();
     device.seed(3);
-    let model = ModelConfig::new(vocab.len()).with_layers(1).with_hidden(8).with_embedding(4).init(&device);
+    let model = ModelConfig::new(vocab.len())
+        .with_layers(1)
+        .with_hidden(8)
+        .with_embedding(4)
+        .init(&device);
     let tokenizer = Tokenizer::new(TokenizerKind::Timed);
     let run = |seed, prime: &[u32]| {
-        let mut generator = Generator::new(&tokenizer, vocab.clone(), prime, SamplingConfig::default(), seed);
+        let mut generator = Generator::new(
+            &tokenizer,
+            vocab.clone(),
+            prime,
+            SamplingConfig::default(),
+            seed,
+        );
         generator.run_sync(&model, &device, 30, 500).unwrap();
         (generator.generated.clone(), generator.finish())
     };

@@ -22,23 +22,41 @@ pub struct Backend {
 }
 
 pub fn select(choice: BackendChoice) -> Result<Backend> {
-    let cpu = |why: &str| Backend { device: Device::flex(), description: format!("cpu (flex){why}") };
+    let cpu = |why: &str| Backend {
+        device: Device::flex(),
+        description: format!("cpu (flex){why}"),
+    };
     match choice {
         BackendChoice::Cpu => Ok(cpu("")),
         BackendChoice::Wgpu => match Device::wgpu_options().init_with_setup() {
             Ok((device, setup)) => {
                 let info = setup.adapter.get_info();
-                Ok(Backend { device, description: format!("wgpu: {} ({:?}, {:?})", info.name, info.device_type, info.backend) })
+                Ok(Backend {
+                    device,
+                    description: format!(
+                        "wgpu: {} ({:?}, {:?})",
+                        info.name, info.device_type, info.backend
+                    ),
+                })
             }
             Err(err) => bail!("no GPU for --backend wgpu ({err}); use --backend cpu"),
         },
         BackendChoice::Auto => match Device::wgpu_options().init_with_setup() {
             Ok((device, setup)) => {
                 let info = setup.adapter.get_info();
-                if matches!(info.device_type, DeviceType::DiscreteGpu | DeviceType::IntegratedGpu) {
-                    Ok(Backend { device, description: format!("wgpu: {} ({:?})", info.name, info.device_type) })
+                if matches!(
+                    info.device_type,
+                    DeviceType::DiscreteGpu | DeviceType::IntegratedGpu
+                ) {
+                    Ok(Backend {
+                        device,
+                        description: format!("wgpu: {} ({:?})", info.name, info.device_type),
+                    })
                 } else {
-                    Ok(cpu(&format!(", the only GPU adapter is {} ({:?})", info.name, info.device_type)))
+                    Ok(cpu(&format!(
+                        ", the only GPU adapter is {} ({:?})",
+                        info.name, info.device_type
+                    )))
                 }
             }
             Err(_) => Ok(cpu(", no GPU adapter found")),

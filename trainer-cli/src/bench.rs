@@ -26,8 +26,18 @@ const KERAS_NOTES_PER_SECOND: f64 = 4.9;
 pub fn run(args: &BenchArgs) -> Result<()> {
     let data_dir = args.data.to_string_lossy().into_owned();
     let preset = format!("{:?}", args.preset).to_lowercase();
-    let Cli { command: Command::Train(train_args) } =
-        Cli::parse_from(["trainer-cli", "train", "--data", &data_dir, "--style", "bench", "--preset", &preset])
+    let Cli {
+        command: Command::Train(train_args),
+    } = Cli::parse_from([
+        "trainer-cli",
+        "train",
+        "--data",
+        &data_dir,
+        "--style",
+        "bench",
+        "--preset",
+        &preset,
+    ])
     else {
         unreachable!("parsed a train command")
     };
@@ -40,9 +50,18 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     };
     let mut recipe = Recipe::from_args(&train_args);
     let backend = backend::select(args.backend)?;
-    let data = dataset::prepare(&recipe.data, &recipe.tokenizer, None, recipe.min_count, recipe.validation_fraction, recipe.seed)?;
+    let data = dataset::prepare(
+        &recipe.data,
+        &recipe.tokenizer,
+        None,
+        recipe.min_count,
+        recipe.validation_fraction,
+        recipe.seed,
+    )?;
     recipe.model.vocab_size = data.vocab.len();
-    let per_epoch = windows(&data.train, recipe.seq_len, recipe.stride, 0).len().div_ceil(recipe.batch);
+    let per_epoch = windows(&data.train, recipe.seq_len, recipe.stride, 0)
+        .len()
+        .div_ceil(recipe.batch);
     println!(
         "{preset} preset on {}: {} {}×{}, {} parameters, batch {}, windows of {} ({:?}), {} batches per epoch, {}",
         data_dir,
@@ -66,7 +85,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let mut steps = 0usize;
     for (i, windows) in batches.iter().take(args.batches + 1).enumerate() {
         let started = Instant::now();
-        let (loss, _) = batch_loss(&model, &data.train, windows, (recipe.seq_len, recipe.targets), &device);
+        let (loss, _) = batch_loss(
+            &model,
+            &data.train,
+            windows,
+            (recipe.seq_len, recipe.targets),
+            &device,
+        );
         let _ = loss.clone().into_scalar::<f32>();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(recipe.lr, model, grads);
@@ -90,7 +115,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 
     let inference = backend.device.clone();
     let model = model.valid();
-    let mut generator = Generator::new(&recipe.tokenizer, data.vocab.clone(), &data.train[0][..32.min(data.train[0].len())], SamplingConfig::default(), 1);
+    let mut generator = Generator::new(
+        &recipe.tokenizer,
+        data.vocab.clone(),
+        &data.train[0][..32.min(data.train[0].len())],
+        SamplingConfig::default(),
+        1,
+    );
     let started = Instant::now();
     generator
         .run_sync(&model, &inference, args.notes, args.notes * 16)

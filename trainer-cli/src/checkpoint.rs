@@ -89,7 +89,10 @@ impl RunDir {
             );
         }
         std::fs::create_dir_all(self.checkpoints()).with_context(|| {
-            format!("cannot create run folder {} (is it writable?)", self.root.display())
+            format!(
+                "cannot create run folder {} (is it writable?)",
+                self.root.display()
+            )
         })
     }
 
@@ -110,7 +113,13 @@ impl RunDir {
     }
 
     /// Writes a checkpoint folder atomically, then makes it current.
-    pub fn save_checkpoint(&self, name: &str, model: &[u8], optimizer: &[u8], progress: &Progress) -> Result<()> {
+    pub fn save_checkpoint(
+        &self,
+        name: &str,
+        model: &[u8],
+        optimizer: &[u8],
+        progress: &Progress,
+    ) -> Result<()> {
         let staging = self.checkpoints().join(format!(".{name}.tmp"));
         if staging.exists() {
             std::fs::remove_dir_all(&staging)?;

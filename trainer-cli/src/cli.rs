@@ -174,17 +174,8 @@ pub struct GenerateArgs {
     /// Notes to generate (after the prime).
     #[arg(long, default_value_t = 200)]
     pub length: usize,
-    /// 0 = always the most likely token (the report's argmax); 1 = the model's distribution.
-    #[arg(long, default_value_t = 1.0)]
-    pub temperature: f32,
-    /// Sample among the k most likely tokens only (0 = all).
-    #[arg(long, default_value_t = 0)]
-    pub top_k: usize,
-    /// Sample among the most likely tokens holding this much probability (1 = all).
-    #[arg(long, default_value_t = 1.0)]
-    pub top_p: f32,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
     /// Start from: `random` (an opening from the corpus shipped in the bundle), `none`, or a
     /// MIDI file.
     #[arg(long, default_value = "random")]
@@ -242,14 +233,35 @@ pub struct EvalArgs {
     /// Notes per generated piece.
     #[arg(long, default_value_t = 200)]
     pub length: usize,
+    /// The first piece uses --seed, the next --seed + 1, and so on.
+    #[command(flatten)]
+    pub sampling: SamplingArgs,
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
+}
+
+/// How tokens are drawn, shared by `generate` and `eval`.
+#[derive(Args, Debug, Clone)]
+pub struct SamplingArgs {
+    /// 0 = always the most likely token (the report's argmax); 1 = the model's distribution.
     #[arg(long, default_value_t = 1.0)]
     pub temperature: f32,
+    /// Sample among the k most likely tokens only (0 = all).
     #[arg(long, default_value_t = 0)]
     pub top_k: usize,
+    /// Sample among the most likely tokens holding this much probability (1 = all).
     #[arg(long, default_value_t = 1.0)]
     pub top_p: f32,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
-    pub backend: BackendChoice,
+}
+
+impl SamplingArgs {
+    pub fn config(&self) -> motif::sample::SamplingConfig {
+        motif::sample::SamplingConfig {
+            temperature: self.temperature,
+            top_k: self.top_k,
+            top_p: self.top_p,
+        }
+    }
 }

@@ -33,7 +33,10 @@ pub fn prepare(
     seed: u64,
 ) -> Result<Prepared> {
     if !dir.is_dir() {
-        bail!("data folder {} does not exist; pass --data with a folder of .mid files", dir.display());
+        bail!(
+            "data folder {} does not exist; pass --data with a folder of .mid files",
+            dir.display()
+        );
     }
     let files = find_midi_files(&[dir.to_path_buf()])?;
     let mut pieces: Vec<(PathBuf, Vec<Token>)> = Vec::new();
@@ -65,7 +68,11 @@ pub fn prepare(
     let vocab = vocab.unwrap_or_else(|| {
         Vocabulary::build(train_ids.iter().map(|&i| pieces[i].1.as_slice()), min_count)
     });
-    let encode = |ids: &[usize]| ids.iter().map(|&i| vocab.encode(&pieces[i].1)).collect::<Vec<_>>();
+    let encode = |ids: &[usize]| {
+        ids.iter()
+            .map(|&i| vocab.encode(&pieces[i].1))
+            .collect::<Vec<_>>()
+    };
     let name = |path: &Path| path.strip_prefix(dir).unwrap_or(path).display().to_string();
     Ok(Prepared {
         train: encode(&train_ids),

@@ -5,7 +5,6 @@ use anyhow::{Result, bail};
 use motif::corpus::{find_midi_files, load_file};
 use motif::generate::Generator;
 use motif::midi::ReadOptions;
-use motif::sample::SamplingConfig;
 use motif::stats::PieceStats;
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
@@ -25,7 +24,11 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     for path in &files {
         match load_file(path, &ReadOptions::default()) {
             Ok(score) if !score.notes.is_empty() => {
-                let name = path.strip_prefix(&args.data).unwrap_or(path).display().to_string();
+                let name = path
+                    .strip_prefix(&args.data)
+                    .unwrap_or(path)
+                    .display()
+                    .to_string();
                 pieces.push((name, score));
             }
             Ok(_) => eprintln!("{}: no notes (skipped)", path.display()),
@@ -36,14 +39,22 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         bail!("no usable MIDI files in {}", args.data.display());
     }
     // Score only the files the model never trained on, when this is its own corpus.
-    let held_out: Vec<&(String, motif::Score)> =
-        pieces.iter().filter(|(name, _)| manifest.training.validation_pieces.contains(name)).collect();
+    let held_out: Vec<&(String, motif::Score)> = pieces
+        .iter()
+        .filter(|(name, _)| manifest.training.validation_pieces.contains(name))
+        .collect();
     let (scored, which) = if held_out.is_empty() {
-        (pieces.iter().collect::<Vec<_>>(), "all files given (none is among the model's held-out files)")
+        (
+            pieces.iter().collect::<Vec<_>>(),
+            "all files given (none is among the model's held-out files)",
+        )
     } else {
         (held_out, "the model's held-out files")
     };
-    let ids: Vec<Vec<u32>> = scored.iter().map(|(_, s)| vocab.encode(&manifest.tokenizer.encode(&s.notes))).collect();
+    let ids: Vec<Vec<u32>> = scored
+        .iter()
+        .map(|(_, s)| vocab.encode(&manifest.tokenizer.encode(&s.notes)))
+        .collect();
     let seq_len = manifest.training.seq_len.max(2);
     let loss = validation_loss(&model, &ids, seq_len, 32, &backend.device);
     println!(
@@ -54,13 +65,23 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         loss.exp()
     );
 
-    let sampling = SamplingConfig { temperature: args.temperature, top_k: args.top_k, top_p: args.top_p };
+    let sampling = args.sampling.config();
     let mut generated = Vec::new();
     for i in 0..args.pieces {
-        let seed = args.seed + i as u64;
+        let seed = args.sampling.seed + i as u64;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let prime = manifest.primes.choose(&mut rng).map(|p| vocab.encode(&p.tokens)).unwrap_or_default();
-        let mut generator = Generator::new(&manifest.tokenizer, vocab.clone(), &prime, sampling.clone(), seed);
+        let prime = manifest
+            .primes
+            .choose(&mut rng)
+            .map(|p| vocab.encode(&p.tokens))
+            .unwrap_or_default();
+        let mut generator = Generator::new(
+            &manifest.tokenizer,
+            vocab.clone(),
+            &prime,
+            sampling.clone(),
+            seed,
+        );
         generator
             .run_sync(&model, &backend.device, args.length, args.length * 16 + 64)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -68,7 +89,10 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         let notes = generator.finish();
         generated.push(PieceStats::of(&notes[skip.min(notes.len())..]));
     }
-    let corpus: Vec<PieceStats> = pieces.iter().map(|(_, s)| PieceStats::of(&s.notes)).collect();
+    let corpus: Vec<PieceStats> = pieces
+        .iter()
+        .map(|(_, s)| PieceStats::of(&s.notes))
+        .collect();
     print_comparison(&generated, &corpus, args.length);
     Ok(())
 }
@@ -90,7 +114,11 @@ fn pooled(stats: &[PieceStats]) -> PieceStats {
 }
 
 fn print_comparison(generated: &[PieceStats], corpus: &[PieceStats], length: usize) {
-    println!("{} generated pieces of {length} notes vs {} corpus pieces (means):", generated.len(), corpus.len());
+    println!(
+        "{} generated pieces of {length} notes vs {} corpus pieces (means):",
+        generated.len(),
+        corpus.len()
+    );
     println!("{:<28} {:>12} {:>12}", "", "generated", "corpus");
     type Row = (&'static str, fn(&PieceStats) -> f64);
     let rows: [Row; 7] = [
@@ -100,11 +128,20 @@ fn print_comparison(generated: &[PieceStats], corpus: &[PieceStats], length: usi
         ("mean onset gap (beats)", |s| s.mean_onset_gap),
         ("longest repeated onset", |s| s.longest_repeat as f64),
         ("distinct 4-grams", |s| s.distinct_4grams),
-        ("pitch span (semitones)", |s| f64::from(s.highest_pitch) - f64::from(s.lowest_pitch)),
+        ("pitch span (semitones)", |s| {
+            f64::from(s.highest_pitch) - f64::from(s.lowest_pitch)
+        }),
     ];
     for (label, field) in rows {
-        println!("{label:<28} {:>12.3} {:>12.3}", mean(generated, field), mean(corpus, field));
+        println!(
+            "{label:<28} {:>12.3} {:>12.3}",
+            mean(generated, field),
+            mean(corpus, field)
+        );
     }
     let distance = pooled(generated).pitch_class_distance(&pooled(corpus));
-    println!("{:<28} {:>12.3}   (0 = same pitch-class histogram, 1 = disjoint)", "pitch-class distance", distance);
+    println!(
+        "{:<28} {:>12.3}   (0 = same pitch-class histogram, 1 = disjoint)",
+        "pitch-class distance", distance
+    );
 }

@@ -8,8 +8,8 @@ use burn::module::{Module, ModuleMapper, Param};
 use burn::prelude::*;
 use burn::tensor::DType;
 use motif::bundle::{
-    INDEX_FILE, Index, IndexEntry, MANIFEST_FILE, Manifest, Prime, SCHEMA_VERSION, StyleInfo, TrainingFacts,
-    WEIGHTS_FILE, WeightsInfo, load_weights, sha256_hex,
+    INDEX_FILE, Index, IndexEntry, MANIFEST_FILE, Manifest, Prime, SCHEMA_VERSION, StyleInfo,
+    TrainingFacts, WEIGHTS_FILE, WeightsInfo, load_weights, sha256_hex,
 };
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
@@ -37,20 +37,35 @@ impl ModuleMapper for CastTo {
 pub fn run(args: &ExportArgs) -> Result<()> {
     let (run_dir, chosen_epoch) = match (&args.checkpoint, &args.run) {
         (Some(checkpoint), _) => {
-            let name = checkpoint.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = checkpoint
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let epoch = name
                 .strip_prefix("epoch-")
                 .and_then(|n| n.parse::<usize>().ok())
-                .with_context(|| format!("{} is not an epoch checkpoint (RUN/checkpoints/epoch-NNNN)", checkpoint.display()))?;
-            let run = checkpoint.parent().and_then(Path::parent).context("checkpoint folder has no run above it")?;
+                .with_context(|| {
+                    format!(
+                        "{} is not an epoch checkpoint (RUN/checkpoints/epoch-NNNN)",
+                        checkpoint.display()
+                    )
+                })?;
+            let run = checkpoint
+                .parent()
+                .and_then(Path::parent)
+                .context("checkpoint folder has no run above it")?;
             (run.to_path_buf(), Some(epoch))
         }
         (None, Some(run)) => (run.clone(), args.epoch),
         (None, None) => bail!("give --run (with --epoch) or --checkpoint"),
     };
     let dir = RunDir::new(run_dir);
-    let run = dir.load_run().with_context(|| format!("{} is not a training run", dir.root.display()))?;
-    let progress = dir.load_progress()?.context("the run has no checkpoint yet")?;
+    let run = dir
+        .load_run()
+        .with_context(|| format!("{} is not a training run", dir.root.display()))?;
+    let progress = dir
+        .load_progress()?
+        .context("the run has no checkpoint yet")?;
     let history = &progress.history;
     let epoch = match chosen_epoch {
         Some(epoch) => epoch,
@@ -63,10 +78,12 @@ pub fn run(args: &ExportArgs) -> Result<()> {
             .map(|m| m.epoch)
             .context("the run has no finished epoch yet")?,
     };
-    let metrics = history
-        .iter()
-        .find(|m| m.epoch == epoch)
-        .with_context(|| format!("epoch {epoch} was not trained (the run has {} epochs)", history.len()))?;
+    let metrics = history.iter().find(|m| m.epoch == epoch).with_context(|| {
+        format!(
+            "epoch {epoch} was not trained (the run has {} epochs)",
+            history.len()
+        )
+    })?;
     let checkpoint = dir.checkpoint(&epoch_name(epoch)).join(MODEL_FILE);
     if !checkpoint.exists() {
         bail!("checkpoint {} is missing", checkpoint.display());
@@ -88,12 +105,20 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         .to_vec();
 
     let recipe = &run.recipe;
-    let data = dataset::prepare(&recipe.data, &recipe.tokenizer, Some(run.vocabulary.clone()), recipe.min_count, recipe.validation_fraction, recipe.seed)?;
+    let data = dataset::prepare(
+        &recipe.data,
+        &recipe.tokenizer,
+        Some(run.vocabulary.clone()),
+        recipe.min_count,
+        recipe.validation_fraction,
+        recipe.seed,
+    )?;
     let primes = pick_primes(&data.train_names, &data.train_tokens, recipe.seed);
 
     let style = args.style.clone().unwrap_or_else(|| recipe.style.clone());
     let out = &args.out;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {} (is it writable?)", out.display()))?;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create {} (is it writable?)", out.display()))?;
     let loss_plot = dir.root.join("loss.svg");
     let loss_plot = if loss_plot.exists() {
         write_atomic(&out.join("loss.svg"), &std::fs::read(&loss_plot)?)?;
@@ -105,7 +130,10 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         schema_version: SCHEMA_VERSION,
         style: StyleInfo {
             id: style.clone(),
-            display_name: args.display_name.clone().unwrap_or_else(|| title_case(&style)),
+            display_name: args
+                .display_name
+                .clone()
+                .unwrap_or_else(|| title_case(&style)),
             description: args.description.clone().unwrap_or_default(),
         },
         tokenizer: recipe.tokenizer.clone(),
@@ -119,7 +147,11 @@ pub fn run(args: &ExportArgs) -> Result<()> {
             parameters: recipe.model.parameter_count(),
         },
         training: TrainingFacts {
-            corpus: recipe.data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            corpus: recipe
+                .data
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             preset: format!("{:?}", recipe.preset).to_lowercase(),
             files: run.files,
             train_files: run.train_files,
@@ -134,7 +166,11 @@ pub fn run(args: &ExportArgs) -> Result<()> {
             train_loss: metrics.train_loss,
             validation_loss: metrics.validation_loss,
             tokens_per_second: metrics.tokens_per_second,
-            seconds: history.iter().take_while(|m| m.epoch <= epoch).map(|m| m.seconds).sum(),
+            seconds: history
+                .iter()
+                .take_while(|m| m.epoch <= epoch)
+                .map(|m| m.seconds)
+                .sum(),
             device: run.device.clone(),
             validation_pieces: data.validation_names.clone(),
             date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -161,7 +197,10 @@ fn title_case(id: &str) -> String {
         .filter(|w| !w.is_empty())
         .map(|w| {
             let mut chars = w.chars();
-            chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+            chars
+                .next()
+                .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+                .unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -169,23 +208,39 @@ fn title_case(id: &str) -> String {
 
 /// Openings of a few training pieces, chosen by seed.
 fn pick_primes(names: &[String], tokens: &[Vec<motif::Token>], seed: u64) -> Vec<Prime> {
-    let mut order: Vec<usize> = (0..names.len()).filter(|&i| tokens[i].len() >= PRIME_TOKENS).collect();
+    let mut order: Vec<usize> = (0..names.len())
+        .filter(|&i| tokens[i].len() >= PRIME_TOKENS)
+        .collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
     order
         .into_iter()
         .take(PRIMES)
-        .map(|i| Prime { source: names[i].clone(), tokens: tokens[i][..PRIME_TOKENS].to_vec() })
+        .map(|i| Prime {
+            source: names[i].clone(),
+            tokens: tokens[i][..PRIME_TOKENS].to_vec(),
+        })
         .collect()
 }
 
 /// Adds or replaces this bundle in the `index.json` of the folder above it.
 fn update_index(bundle: &Path, manifest: &Manifest) -> Result<()> {
     let bundle = bundle.canonicalize()?;
-    let parent: PathBuf = bundle.parent().context("bundle folder has no parent")?.to_path_buf();
+    let parent: PathBuf = bundle
+        .parent()
+        .context("bundle folder has no parent")?
+        .to_path_buf();
     let index_path = parent.join(INDEX_FILE);
-    let mut index: Index = if index_path.exists() { read_json(&index_path)? } else { Index::default() };
+    let mut index: Index = if index_path.exists() {
+        read_json(&index_path)?
+    } else {
+        Index::default()
+    };
     index.schema_version = SCHEMA_VERSION;
-    let folder = bundle.file_name().context("bundle folder has no name")?.to_string_lossy().into_owned();
+    let folder = bundle
+        .file_name()
+        .context("bundle folder has no name")?
+        .to_string_lossy()
+        .into_owned();
     index.styles.retain(|s| s.id != manifest.style.id);
     index.styles.push(IndexEntry {
         id: manifest.style.id.clone(),

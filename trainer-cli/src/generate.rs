@@ -6,7 +6,6 @@ use anyhow::{Context, Result, bail};
 use motif::corpus::load_file;
 use motif::generate::Generator;
 use motif::midi::{ReadOptions, WriteOptions, write_midi};
-use motif::sample::SamplingConfig;
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 use rand::seq::IndexedRandom;
@@ -30,8 +29,12 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     let prime: Vec<u32> = match args.prime.as_str() {
         "none" => Vec::new(),
         "random" => {
-            let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-            manifest.primes.choose(&mut rng).map(|p| vocab.encode(&p.tokens)).unwrap_or_default()
+            let mut rng = ChaCha8Rng::seed_from_u64(args.sampling.seed);
+            manifest
+                .primes
+                .choose(&mut rng)
+                .map(|p| vocab.encode(&p.tokens))
+                .unwrap_or_default()
         }
         file => {
             let score = load_file(file.as_ref(), &ReadOptions::default())?;
@@ -39,8 +42,14 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
             ids[ids.len().saturating_sub(MAX_PRIME_TOKENS)..].to_vec()
         }
     };
-    let sampling = SamplingConfig { temperature: args.temperature, top_k: args.top_k, top_p: args.top_p };
-    let mut generator = Generator::new(&manifest.tokenizer, vocab, &prime, sampling, args.seed);
+    let sampling = args.sampling.config();
+    let mut generator = Generator::new(
+        &manifest.tokenizer,
+        vocab,
+        &prime,
+        sampling,
+        args.sampling.seed,
+    );
     let started = Instant::now();
     // Every note costs at most a few tokens; the cap only stops a model that emits no notes.
     generator
@@ -52,11 +61,12 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     let notes = generator.finish();
     let options = WriteOptions {
         bpm: args.tempo,
-        track_name: format!("{} seed {}", manifest.style.id, args.seed),
+        track_name: format!("{} seed {}", manifest.style.id, args.sampling.seed),
         ..WriteOptions::default()
     };
     let bytes = write_midi(&notes, &options);
-    write_atomic(&args.out, &bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
+    write_atomic(&args.out, &bytes)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
     let stats = PieceStats::of(&notes[prime_notes.min(notes.len())..]);
     println!(
         "wrote {}: {} notes ({} from the prime), {:.1} beats = {:.1} s at {} BPM",

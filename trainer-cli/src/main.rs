@@ -25,7 +25,9 @@ fn main() -> std::process::ExitCode {
         cli::Command::Bench(args) => bench::run(&args).map(|()| std::process::ExitCode::SUCCESS),
         cli::Command::Train(args) => train::run(&args),
         cli::Command::Export(args) => export::run(&args).map(|()| std::process::ExitCode::SUCCESS),
-        cli::Command::Generate(args) => generate::run(&args).map(|()| std::process::ExitCode::SUCCESS),
+        cli::Command::Generate(args) => {
+            generate::run(&args).map(|()| std::process::ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

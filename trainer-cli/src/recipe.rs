@@ -74,7 +74,11 @@ impl Recipe {
             .with_embedding(pick(args.embedding, 64, 64))
             .with_dense(pick(args.dense, 256, 256))
             .with_dropout(args.dropout.unwrap_or(0.3));
-        let optimizer = args.optimizer.unwrap_or(if seed_preset { OptimizerKind::Rmsprop } else { OptimizerKind::Adam });
+        let optimizer = args.optimizer.unwrap_or(if seed_preset {
+            OptimizerKind::Rmsprop
+        } else {
+            OptimizerKind::Adam
+        });
         Recipe {
             style: args.style.clone(),
             data: args.data.clone(),
@@ -85,7 +89,11 @@ impl Recipe {
             batch: args.batch.unwrap_or(64),
             seq_len,
             stride: args.stride.unwrap_or(if seed_preset { 1 } else { seq_len }),
-            targets: if seed_preset { Targets::LastOnly } else { Targets::EveryPosition },
+            targets: if seed_preset {
+                Targets::LastOnly
+            } else {
+                Targets::EveryPosition
+            },
             optimizer,
             lr: args.lr.unwrap_or(match optimizer {
                 OptimizerKind::Rmsprop => 1e-3,

@@ -9,23 +9,45 @@ use motif::model::{CellKind, ModelConfig};
 #[test]
 fn wgpu_and_cpu_logits_agree() {
     let Ok(wgpu) = Device::wgpu_options().init() else {
-        assert!(std::env::var_os("CI").is_none(), "CI installs a Vulkan driver (mesa-vulkan-drivers)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs a Vulkan driver (mesa-vulkan-drivers)"
+        );
         eprintln!("no wgpu adapter here; skipping (install mesa-vulkan-drivers)");
         return;
     };
     let cpu = Device::flex();
     let ids: Vec<i64> = (0..16).map(|i| (i * 5 + 1) % 40).collect();
     for cell in [CellKind::Lstm, CellKind::Gru] {
-        let config = ModelConfig::new(40).with_cell(cell).with_layers(2).with_hidden(32).with_embedding(16).with_dense(24);
+        let config = ModelConfig::new(40)
+            .with_cell(cell)
+            .with_layers(2)
+            .with_hidden(32)
+            .with_embedding(16)
+            .with_dense(24);
         cpu.seed(9);
-        let weights = config.init(&cpu).into_record().into_bytes().unwrap().to_vec();
+        let weights = config
+            .init(&cpu)
+            .into_record()
+            .into_bytes()
+            .unwrap()
+            .to_vec();
         let logits = |device: &Device| {
             let model = load_weights(&config, weights.clone(), device).unwrap();
-            let input = Tensor::<2, Int>::from_data(TensorData::new(ids.clone(), [1, ids.len()]), device);
-            model.forward(input).into_data().try_to_vec::<f32>().unwrap()
+            let input =
+                Tensor::<2, Int>::from_data(TensorData::new(ids.clone(), [1, ids.len()]), device);
+            model
+                .forward(input)
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap()
         };
         let (on_cpu, on_gpu) = (logits(&cpu), logits(&wgpu));
-        let diff = on_cpu.iter().zip(&on_gpu).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        let diff = on_cpu
+            .iter()
+            .zip(&on_gpu)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
         assert!(diff < 1e-4, "{cell}: wgpu and cpu differ by {diff}");
     }
 }

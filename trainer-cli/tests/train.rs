@@ -3,11 +3,38 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use motif::midi::{ReadOptions, read_midi};
+
+/// Starts a training run in the background and returns once its first checkpoint is committed.
+fn spawn_until_first_checkpoint(data: &Path, run: &Path, epochs: &str) -> Child {
+    let mut args = vec![
+        "train",
+        "--data",
+        path(data),
+        "--style",
+        "s",
+        "--out",
+        path(run),
+        "--epochs",
+        epochs,
+    ];
+    args.extend_from_slice(TINY);
+    let child = Command::new(env!("CARGO_BIN_EXE_trainer-cli"))
+        .args(&args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !run.join("progress.json").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child
+}
 
 #[test]
 fn train_resume_export_generate() {
@@ -24,21 +51,49 @@ fn train_resume_export_generate() {
     assert!(run.join("checkpoints/epoch-0002/model.bpk").exists());
     assert!(run.join("loss.svg").exists());
     assert_eq!(losses(&run).len(), 2);
-    ok(&trainer(&["train", "--data", path(data.path()), "--style", "x", "--out", path(&run), "--resume", "--epochs", "3"]));
+    ok(&trainer(&[
+        "train",
+        "--data",
+        path(data.path()),
+        "--style",
+        "x",
+        "--out",
+        path(&run),
+        "--resume",
+        "--epochs",
+        "3",
+    ]));
     ok(&train(data.path(), &straight, &["--epochs", "3"]));
-    assert_eq!(losses(&run), losses(&straight), "resumed run differs from an uninterrupted one");
+    assert_eq!(
+        losses(&run),
+        losses(&straight),
+        "resumed run differs from an uninterrupted one"
+    );
 
     // Starting over an existing run is refused rather than silently overwriting it.
     let again = train(data.path(), &run, &["--epochs", "1"]);
     assert!(!again.status.success());
-    assert!(text(&again.stderr).contains("--resume"), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("--resume"),
+        "{}",
+        text(&again.stderr)
+    );
 
     // Export the best epoch as a bundle and generate from it.
     let models = work.path().join("models");
     let bundle = models.join("test-style");
-    ok(&trainer(&["export", "--run", path(&run), "--out", path(&bundle), "--description", "A test."]));
+    ok(&trainer(&[
+        "export",
+        "--run",
+        path(&run),
+        "--out",
+        path(&bundle),
+        "--description",
+        "A test.",
+    ]));
     let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap())
+            .unwrap();
     assert_eq!(manifest["schema_version"], 1);
     assert_eq!(manifest["tokenizer"]["kind"], "timed");
     assert_eq!(manifest["weights"]["dtype"], "f16");
@@ -52,7 +107,15 @@ fn train_resume_export_generate() {
     let generate = |seed: &str, out: &str| {
         let file = work.path().join(out);
         let stdout = ok(&trainer(&[
-            "generate", "--model", path(&bundle), "--length", "60", "--seed", seed, "--out", path(&file),
+            "generate",
+            "--model",
+            path(&bundle),
+            "--length",
+            "60",
+            "--seed",
+            seed,
+            "--out",
+            path(&file),
         ]));
         (std::fs::read(&file).unwrap(), stdout)
     };
@@ -60,23 +123,51 @@ fn train_resume_export_generate() {
     assert!(stdout.contains("notes/s"), "{stdout}");
     let (second, _) = generate("3", "b.mid");
     let (other, _) = generate("4", "c.mid");
-    assert_eq!(first, second, "same seed and settings must give the same file");
+    assert_eq!(
+        first, second,
+        "same seed and settings must give the same file"
+    );
     assert_ne!(first, other);
     let score = read_midi(&first, &ReadOptions::default()).expect("generated file parses");
     assert!(score.notes.len() >= 60, "{} notes", score.notes.len());
 
     // Held-out loss and the pieces' statistics next to the corpus's.
     let eval = ok(&trainer(&[
-        "eval", "--model", path(&bundle), "--data", path(data.path()), "--pieces", "2", "--length", "40",
+        "eval",
+        "--model",
+        path(&bundle),
+        "--data",
+        path(data.path()),
+        "--pieces",
+        "2",
+        "--length",
+        "40",
     ]));
-    assert!(eval.contains("the model's held-out files") && eval.contains("perplexity"), "{eval}");
-    assert!(eval.contains("distinct 4-grams") && eval.contains("pitch-class distance"), "{eval}");
+    assert!(
+        eval.contains("the model's held-out files") && eval.contains("perplexity"),
+        "{eval}"
+    );
+    assert!(
+        eval.contains("distinct 4-grams") && eval.contains("pitch-class distance"),
+        "{eval}"
+    );
 
     // A specific epoch's checkpoint exports too.
     let early = models.join("early");
-    ok(&trainer(&["export", "--checkpoint", path(&run.join("checkpoints/epoch-0001")), "--out", path(&early), "--style", "early"]));
+    ok(&trainer(&[
+        "export",
+        "--checkpoint",
+        path(&run.join("checkpoints/epoch-0001")),
+        "--out",
+        path(&early),
+        "--style",
+        "early",
+    ]));
     let index = std::fs::read_to_string(models.join("index.json")).unwrap();
-    assert!(index.contains("\"early\"") && index.contains("\"test-style\""), "{index}");
+    assert!(
+        index.contains("\"early\"") && index.contains("\"test-style\""),
+        "{index}"
+    );
 
     // A damaged bundle is a clear error.
     let weights = bundle.join("weights.bpk");
@@ -84,9 +175,19 @@ fn train_resume_export_generate() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x55;
     std::fs::write(&weights, bytes).unwrap();
-    let broken = trainer(&["generate", "--model", path(&bundle), "--out", path(&work.path().join("d.mid"))]);
+    let broken = trainer(&[
+        "generate",
+        "--model",
+        path(&bundle),
+        "--out",
+        path(&work.path().join("d.mid")),
+    ]);
     assert!(!broken.status.success());
-    assert!(text(&broken.stderr).contains("checksum"), "{}", text(&broken.stderr));
+    assert!(
+        text(&broken.stderr).contains("checksum"),
+        "{}",
+        text(&broken.stderr)
+    );
 }
 
 #[test]
@@ -94,21 +195,20 @@ fn resume_after_kill_9_matches_an_uninterrupted_run() {
     let Some(data) = small_corpus() else { return };
     let work = tempdir();
     let (run, straight) = (work.path().join("run"), work.path().join("straight"));
-    let mut args = vec!["train", "--data", path(data.path()), "--style", "k", "--out", path(&run), "--epochs", "4"];
-    args.extend_from_slice(TINY);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trainer-cli"))
-        .args(&args)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     // Kill it hard as soon as the first epoch's checkpoint is committed.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while !run.join("progress.json").exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = spawn_until_first_checkpoint(data.path(), &run, "4");
     child.kill().unwrap();
     child.wait().unwrap();
-    ok(&trainer(&["train", "--data", path(data.path()), "--style", "k", "--out", path(&run), "--resume"]));
+    ok(&trainer(&[
+        "train",
+        "--data",
+        path(data.path()),
+        "--style",
+        "s",
+        "--out",
+        path(&run),
+        "--resume",
+    ]));
     ok(&train(data.path(), &straight, &["--epochs", "4"]));
     assert_eq!(losses(&run).len(), 4);
     assert_eq!(losses(&run), losses(&straight));
@@ -119,14 +219,25 @@ fn seed_preset_trains_with_the_seed_tokens() {
     let Some(data) = small_corpus() else { return };
     let work = tempdir();
     let run = work.path().join("seed");
-    let out = train(data.path(), &run, &["--preset", "seed", "--epochs", "1", "--stride", "8"]);
+    let out = train(
+        data.path(),
+        &run,
+        &["--preset", "seed", "--epochs", "1", "--stride", "8"],
+    );
     ok(&out);
     let run_file: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
     assert_eq!(run_file["recipe"]["tokenizer"]["kind"], "seed");
     assert_eq!(run_file["recipe"]["targets"], "last-only");
     assert_eq!(run_file["recipe"]["optimizer"], "rmsprop");
-    assert!(run_file["vocabulary"]["tokens"].as_array().unwrap().iter().any(|t| t.as_str().unwrap().contains('.')), "chords with octaves");
+    assert!(
+        run_file["vocabulary"]["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t.as_str().unwrap().contains('.')),
+        "chords with octaves"
+    );
 }
 
 #[test]
@@ -136,7 +247,11 @@ fn bad_input_gets_one_clear_line() {
     std::fs::create_dir(&empty).unwrap();
     let out = train(&empty, &work.path().join("r1"), &[]);
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("no usable MIDI files"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no usable MIDI files"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let bad = work.path().join("bad");
     std::fs::create_dir(&bad).unwrap();
@@ -145,26 +260,67 @@ fn bad_input_gets_one_clear_line() {
     let out = train(&bad, &work.path().join("r2"), &[]);
     let stderr = text(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("a.mid: not a valid MIDI file") && stderr.contains("b.mid"), "{stderr}");
+    assert!(
+        stderr.contains("a.mid: not a valid MIDI file") && stderr.contains("b.mid"),
+        "{stderr}"
+    );
     assert!(stderr.contains("2 rejected"), "{stderr}");
 
     let missing = train(&work.path().join("nowhere"), &work.path().join("r3"), &[]);
-    assert!(text(&missing.stderr).contains("does not exist"), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stderr).contains("does not exist"),
+        "{}",
+        text(&missing.stderr)
+    );
 
     if let Some(data) = small_corpus() {
         let out = work.path().join("r4");
-        let long = trainer(&["train", "--data", path(data.path()), "--style", "s", "--out", path(&out), "--seq-len", "100000", "--backend", "cpu"]);
-        assert!(text(&long.stderr).contains("too few tokens"), "{}", text(&long.stderr));
+        let long = trainer(&[
+            "train",
+            "--data",
+            path(data.path()),
+            "--style",
+            "s",
+            "--out",
+            path(&out),
+            "--seq-len",
+            "100000",
+            "--backend",
+            "cpu",
+        ]);
+        assert!(
+            text(&long.stderr).contains("too few tokens"),
+            "{}",
+            text(&long.stderr)
+        );
         let blocked = work.path().join("file");
         std::fs::write(&blocked, b"").unwrap();
         let out = train(data.path(), &blocked.join("run"), &[]);
-        assert!(text(&out.stderr).contains("cannot create run folder"), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("cannot create run folder"),
+            "{}",
+            text(&out.stderr)
+        );
     }
 
-    let not_bundle = trainer(&["generate", "--model", path(work.path()), "--out", path(&work.path().join("x.mid"))]);
-    assert!(text(&not_bundle.stderr).contains("not a model bundle"), "{}", text(&not_bundle.stderr));
+    let not_bundle = trainer(&[
+        "generate",
+        "--model",
+        path(work.path()),
+        "--out",
+        path(&work.path().join("x.mid")),
+    ]);
+    assert!(
+        text(&not_bundle.stderr).contains("not a model bundle"),
+        "{}",
+        text(&not_bundle.stderr)
+    );
     let backend = trainer(&["train", "--data", ".", "--style", "s", "--backend", "tpu"]);
-    assert!(text(&backend.stderr).contains("invalid value 'tpu'"), "{}", text(&backend.stderr));
+    assert!(
+        text(&backend.stderr).contains("invalid value 'tpu'"),
+        "{}",
+        text(&backend.stderr)
+    );
 }
 
 #[test]
@@ -172,21 +328,27 @@ fn ctrl_c_saves_mid_epoch_and_resume_matches_an_uninterrupted_run() {
     let Some(data) = small_corpus() else { return };
     let work = tempdir();
     let (run, straight) = (work.path().join("run"), work.path().join("straight"));
-    let mut args = vec!["train", "--data", path(data.path()), "--style", "c", "--out", path(&run), "--epochs", "40"];
-    args.extend_from_slice(TINY);
-    let child = Command::new(env!("CARGO_BIN_EXE_trainer-cli")).args(&args).stderr(Stdio::piped()).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while !run.join("progress.json").exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let child = spawn_until_first_checkpoint(data.path(), &run, "40");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted: saved epoch-"), "{stderr}");
     assert!(losses(&run).len() < 40);
-    ok(&trainer(&["train", "--data", path(data.path()), "--style", "c", "--out", path(&run), "--resume"]));
+    ok(&trainer(&[
+        "train",
+        "--data",
+        path(data.path()),
+        "--style",
+        "s",
+        "--out",
+        path(&run),
+        "--resume",
+    ]));
     ok(&train(data.path(), &straight, &["--epochs", "40"]));
     assert_eq!(losses(&run), losses(&straight));
 }

@@ -47,7 +47,11 @@ impl MusicModel {
 
     /// As [`forward`](Self::forward), continuing from `state`; returns the state after the last
     /// token, so a sequence can be fed in pieces.
-    pub fn forward_with_state(&self, tokens: Tensor<2, Int>, state: Option<State>) -> (Tensor<3>, State) {
+    pub fn forward_with_state(
+        &self,
+        tokens: Tensor<2, Int>,
+        state: Option<State>,
+    ) -> (Tensor<3>, State) {
         let (features, state) = self.features(tokens, state);
         (self.head(features), state)
     }
@@ -68,7 +72,10 @@ impl MusicModel {
         for layer in &self.layers {
             let previous = carried.as_mut().and_then(Iterator::next);
             let (outputs, state) = layer.forward(steps, previous);
-            steps = outputs.into_iter().map(|h| self.dropout.forward(h)).collect();
+            steps = outputs
+                .into_iter()
+                .map(|h| self.dropout.forward(h))
+                .collect();
             layers.push(state);
         }
         (Tensor::stack(steps, 1), State { layers })
@@ -77,7 +84,8 @@ impl MusicModel {
     /// Dense + ReLU + dense: recurrent features [..., hidden] → logits [..., vocab]. Training
     /// on one target per window applies it to the last position only.
     pub fn head<const D: usize>(&self, features: Tensor<D>) -> Tensor<D> {
-        self.output.forward(self.dropout.forward(relu(self.dense.forward(features))))
+        self.output
+            .forward(self.dropout.forward(relu(self.dense.forward(features))))
     }
 
     /// One step: token ids [batch] → logits [batch, vocab]. Generating a note costs one of

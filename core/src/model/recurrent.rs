@@ -51,12 +51,19 @@ impl Recurrent {
 
     pub fn zero_state(&self, batch: usize, device: &Device) -> LayerState {
         let zeros = || Tensor::<2>::zeros([batch, self.size], device);
-        LayerState { hidden: zeros(), cell: (self.kind == CellKind::Lstm).then(zeros) }
+        LayerState {
+            hidden: zeros(),
+            cell: (self.kind == CellKind::Lstm).then(zeros),
+        }
     }
 
     /// Inputs, one [batch, features] tensor per time step → outputs [batch, size] per step and
     /// the final state.
-    pub fn forward(&self, inputs: Vec<Tensor<2>>, state: Option<LayerState>) -> (Vec<Tensor<2>>, LayerState) {
+    pub fn forward(
+        &self,
+        inputs: Vec<Tensor<2>>,
+        state: Option<LayerState>,
+    ) -> (Vec<Tensor<2>>, LayerState) {
         let Some(first) = inputs.first() else {
             let state = state.expect("an empty sequence needs a state to return");
             return (Vec::new(), state);
@@ -76,9 +83,17 @@ impl Recurrent {
                 let joined = Tensor::cat(vec![x, state.hidden], 1);
                 let mut gates = self.input.forward(joined).chunk(4, 1).into_iter();
                 let mut next = || gates.next().expect("four gate chunks");
-                let (i, f, g, o) = (sigmoid(next()), sigmoid(next()), tanh(next()), sigmoid(next()));
+                let (i, f, g, o) = (
+                    sigmoid(next()),
+                    sigmoid(next()),
+                    tanh(next()),
+                    sigmoid(next()),
+                );
                 let c = f * state.cell.expect("an LSTM state has a cell") + i * g;
-                LayerState { hidden: o * tanh(c.clone()), cell: Some(c) }
+                LayerState {
+                    hidden: o * tanh(c.clone()),
+                    cell: Some(c),
+                }
             }
             (Some(hidden), _) => {
                 let mut xs = self.input.forward(x).chunk(3, 1).into_iter();
@@ -88,7 +103,10 @@ impl Recurrent {
                 let r = sigmoid(xr + hr);
                 let z = sigmoid(xz + hz);
                 let n = tanh(xn + r * hn);
-                LayerState { hidden: n.clone() + z * (state.hidden - n), cell: None }
+                LayerState {
+                    hidden: n.clone() + z * (state.hidden - n),
+                    cell: None,
+                }
             }
         }
     }

@@ -23,14 +23,21 @@ impl Drop for TempDir {
 pub fn tempdir() -> TempDir {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let name = format!("motif-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+    let name = format!(
+        "motif-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
     let dir = std::env::temp_dir().join(name);
     std::fs::create_dir_all(&dir).unwrap();
     TempDir(dir)
 }
 
 pub fn trainer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trainer-cli")).args(args).output().expect("trainer-cli runs")
+    Command::new(env!("CARGO_BIN_EXE_trainer-cli"))
+        .args(args)
+        .output()
+        .expect("trainer-cli runs")
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -38,7 +45,13 @@ pub fn text(bytes: &[u8]) -> String {
 }
 
 pub fn ok(output: &Output) -> String {
-    assert!(output.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", output.status.code(), text(&output.stdout), text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        text(&output.stdout),
+        text(&output.stderr)
+    );
     text(&output.stdout)
 }
 
@@ -49,14 +62,22 @@ pub fn path(p: &Path) -> &str {
 /// The shared corpora (`MOTIF_MIDI_DIR`, default ../shared/data/midi beside the checkout).
 /// Missing corpora fail under CI, which always has them, and skip with a message elsewhere.
 pub fn corpora_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("MOTIF_MIDI_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/midi")
-    });
+    let dir = std::env::var_os("MOTIF_MIDI_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/midi")
+        });
     if dir.is_dir() {
         return Some(dir);
     }
-    let message = format!("corpora not found at {} (set MOTIF_MIDI_DIR); skipping", dir.display());
-    assert!(std::env::var_os("CI").is_none(), "{message}: CI must have them");
+    let message = format!(
+        "corpora not found at {} (set MOTIF_MIDI_DIR); skipping",
+        dir.display()
+    );
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{message}: CI must have them"
+    );
     eprintln!("{message}");
     None
 }
@@ -80,12 +101,34 @@ pub fn small_corpus() -> Option<TempDir> {
 
 /// A tiny network and short epochs so a test trains in seconds.
 pub const TINY: &[&str] = &[
-    "--hidden", "24", "--layers", "1", "--embedding", "8", "--dense", "16", "--seq-len", "24", "--batch", "4",
-    "--max-batches", "5", "--backend", "cpu",
+    "--hidden",
+    "24",
+    "--layers",
+    "1",
+    "--embedding",
+    "8",
+    "--dense",
+    "16",
+    "--seq-len",
+    "24",
+    "--batch",
+    "4",
+    "--max-batches",
+    "5",
+    "--backend",
+    "cpu",
 ];
 
 pub fn train(data: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["train", "--data", path(data), "--style", "test-style", "--out", path(out)];
+    let mut args = vec![
+        "train",
+        "--data",
+        path(data),
+        "--style",
+        "test-style",
+        "--out",
+        path(out),
+    ];
     args.extend_from_slice(TINY);
     args.extend_from_slice(extra);
     trainer(&args)
