@@ -30,6 +30,8 @@ pub fn loss_svg(title: &str, history: &[EpochMetrics]) -> Result<String> {
             .map_err(|e| anyhow!("plot: {e}"))?;
         chart
             .configure_mesh()
+            .x_labels(history.len().clamp(2, 10))
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .x_desc("epoch")
             .y_desc("loss (nats per token)")
             .draw()

@@ -317,8 +317,8 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         dir.write_metrics(&progress.history)?;
         let svg = loss_svg(
             &format!(
-                "{} ({} {})",
-                recipe.style, recipe.model.cell, recipe.model.hidden
+                "{} ({} {}×{})",
+                recipe.style, recipe.model.cell, recipe.model.layers, recipe.model.hidden
             ),
             &progress.history,
         )?;
