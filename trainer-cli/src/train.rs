@@ -83,10 +83,9 @@ pub fn batch_loss(
     model: &MusicModel,
     pieces: &[Vec<u32>],
     windows: &[Window],
-    (seq_len, targets): (usize, Targets),
+    (seq_len, kind): (usize, Targets),
     device: &Device,
 ) -> (Tensor<1>, usize) {
-    let kind = targets;
     let batch = make_batch(pieces, windows, seq_len, kind);
     let n = batch.size;
     let inputs = Tensor::<2, Int>::from_data(TensorData::new(batch.inputs, [n, seq_len]), device);
