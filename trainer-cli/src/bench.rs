@@ -4,7 +4,6 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use burn::optim::GradientsParams;
 use burn::prelude::*;
 use clap::Parser;
 use motif::data::windows;
@@ -15,7 +14,7 @@ use crate::backend;
 use crate::cli::{BenchArgs, Cli, Command};
 use crate::dataset;
 use crate::recipe::Recipe;
-use crate::train::{batch_loss, epoch_batches, make_optimizer};
+use crate::train::{epoch_batches, make_optimizer, train_step};
 
 /// Keras, seed network, final-fantasy, batch 128: 1,279 s per epoch, ~3,500 time steps/s.
 const KERAS_EPOCH_SECONDS: f64 = 1279.0;
@@ -85,16 +84,15 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let mut steps = 0usize;
     for (i, windows) in batches.iter().take(args.batches + 1).enumerate() {
         let started = Instant::now();
-        let (loss, _) = batch_loss(
-            &model,
+        model = train_step(
+            model,
+            &mut optimizer,
             &data.train,
             windows,
-            (recipe.seq_len, recipe.targets),
+            &recipe,
             &device,
-        );
-        let _ = loss.clone().into_scalar::<f32>();
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optimizer.step(recipe.lr, model, grads);
+        )
+        .0;
         // The first batch includes one-off allocation and warm-up.
         if i > 0 {
             times.push(started.elapsed().as_secs_f64());

@@ -112,6 +112,28 @@ pub fn batch_loss(
     )
 }
 
+/// One optimizer step on one batch; returns the updated model, the batch's mean loss and its
+/// target count.
+pub fn train_step(
+    model: MusicModel,
+    optimizer: &mut ModuleOptimizer,
+    pieces: &[Vec<u32>],
+    windows: &[Window],
+    recipe: &Recipe,
+    device: &Device,
+) -> (MusicModel, f64, usize) {
+    let (loss, targets) = batch_loss(
+        &model,
+        pieces,
+        windows,
+        (recipe.seq_len, recipe.targets),
+        device,
+    );
+    let value = loss.clone().into_scalar::<f64>();
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    (optimizer.step(recipe.lr, model, grads), value, targets)
+}
+
 /// Mean per-token negative log-likelihood (nats) on every position of non-overlapping windows
 /// of the held-out pieces, the same measure for every preset. NaN when no piece is long enough.
 pub fn validation_loss(
@@ -246,16 +268,15 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         let started = Instant::now();
         for (index, windows) in batches.iter().enumerate().skip(progress.batches_done) {
             train_device.seed(mix(&[recipe.seed, epoch as u64, index as u64]));
-            let (loss, targets) = batch_loss(
-                &model,
+            let (next, value, targets) = train_step(
+                model,
+                &mut optimizer,
                 &data.train,
                 windows,
-                (recipe.seq_len, recipe.targets),
+                &recipe,
                 &train_device,
             );
-            let value = loss.clone().into_scalar::<f64>();
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(recipe.lr, model, grads);
+            model = next;
             progress.batches_done = index + 1;
             progress.partial_loss_sum += value * targets as f64;
             progress.partial_targets += targets;
