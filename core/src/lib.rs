@@ -6,6 +6,8 @@
 //! - [`tokens`] turns notes into tokens with the `seed` (the report's) or `timed` scheme and back.
 //! - [`vocab`] maps tokens to the integer ids a model sees, and travels with every trained model.
 //! - [`corpus`] finds and loads MIDI files from folders, naming the file in every error.
+//! - [`model`], [`sample`], [`generate`] and [`piece`] turn a trained [`bundle`] into new notes, the
+//!   same way natively and in the browser.
 
 pub mod bundle;
 pub mod corpus;
@@ -15,6 +17,7 @@ pub mod fidelity;
 pub mod generate;
 pub mod midi;
 pub mod model;
+pub mod piece;
 pub mod sample;
 pub mod score;
 pub mod stats;

@@ -3,12 +3,9 @@
 
 use anyhow::{Result, bail};
 use motif::corpus::{find_midi_files, load_file};
-use motif::generate::Generator;
 use motif::midi::ReadOptions;
+use motif::piece::{PieceRequest, Start};
 use motif::stats::PieceStats;
-use rand::SeedableRng;
-use rand::rngs::ChaCha8Rng;
-use rand::seq::IndexedRandom;
 
 use crate::backend;
 use crate::bundle_io;
@@ -65,25 +62,19 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         loss.exp()
     );
 
-    let sampling = args.sampling.config();
     let mut generated = Vec::new();
     for i in 0..args.pieces {
         let seed = args.sampling.seed + i as u64;
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let prime = manifest
-            .primes
-            .choose(&mut rng)
-            .map(|p| vocab.encode(&p.tokens))
-            .unwrap_or_default();
-        let mut generator = Generator::new(
-            &manifest.tokenizer,
-            vocab.clone(),
-            &prime,
-            sampling.clone(),
+        let request = PieceRequest {
+            notes: args.length,
+            sampling: args.sampling.config(),
             seed,
-        );
+            start: Start::CorpusExcerpt,
+            bpm: 120.0,
+        };
+        let mut generator = request.generator(&manifest);
         generator
-            .run_sync(&model, &backend.device, args.length, args.length * 16 + 64)
+            .run_sync(&model, &backend.device, request.notes, request.token_budget())
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let skip = generator.prime_notes;
         let notes = generator.finish();

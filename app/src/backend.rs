@@ -1,0 +1,144 @@
+//! Which device runs the model. WebGPU when the browser offers a hardware adapter; the CPU (burn's
+//! `flex`, compiled to wasm with SIMD) when WebGPU is missing, fails, or is only a software
+//! fallback adapter — SwiftShader steps a small LSTM hundreds of times slower than wasm does.
+//! `?backend=webgpu` or `?backend=cpu` overrides the choice.
+
+use burn::prelude::Device;
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::web::{js_message, query_param};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    WebGpu,
+    Cpu,
+}
+
+impl BackendKind {
+    /// The text the page shows (and tests read).
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::WebGpu => "webgpu",
+            BackendKind::Cpu => "cpu",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Backend {
+    pub kind: BackendKind,
+    pub device: Device,
+    /// Why this backend, and which adapter: shown next to the backend name.
+    pub detail: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preference {
+    Auto,
+    WebGpu,
+    Cpu,
+}
+
+impl Preference {
+    /// From `?backend=`; anything unknown means automatic.
+    pub fn from_query() -> Preference {
+        match query_param("backend").as_deref() {
+            Some("webgpu") => Preference::WebGpu,
+            Some("cpu") => Preference::Cpu,
+            _ => Preference::Auto,
+        }
+    }
+}
+
+/// What the browser's WebGPU adapter is, asked through JS before burn takes the device.
+struct AdapterInfo {
+    description: String,
+    fallback: bool,
+}
+
+async fn probe_adapter() -> Result<AdapterInfo, String> {
+    let navigator: JsValue = web_sys::window().ok_or("no window")?.navigator().into();
+    let gpu = Reflect::get(&navigator, &"gpu".into()).map_err(|e| js_message(&e))?;
+    if gpu.is_undefined() || gpu.is_null() {
+        return Err("this browser has no WebGPU".into());
+    }
+    let request: Function = Reflect::get(&gpu, &"requestAdapter".into())
+        .map_err(|e| js_message(&e))?
+        .dyn_into()
+        .map_err(|_| "navigator.gpu.requestAdapter is not a function")?;
+    let promise: Promise = request
+        .call0(&gpu)
+        .map_err(|e| js_message(&e))?
+        .dyn_into()
+        .map_err(|_| "requestAdapter did not return a promise")?;
+    let adapter = JsFuture::from(promise).await.map_err(|e| js_message(&e))?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err("WebGPU offers no adapter".into());
+    }
+    let info = Reflect::get(&adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
+    let text = |key: &str| {
+        Reflect::get(&info, &key.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .filter(|s| !s.is_empty())
+    };
+    // Newer browsers report the fallback flag on the adapter's info, older ones on the adapter.
+    let fallback = [&info, &adapter].iter().any(|object| {
+        Reflect::get(object, &"isFallbackAdapter".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    });
+    let description = [text("vendor"), text("architecture"), text("description")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(AdapterInfo {
+        description: if description.is_empty() { "unnamed adapter".into() } else { description },
+        fallback,
+    })
+}
+
+fn cpu(detail: String) -> Backend {
+    Backend {
+        kind: BackendKind::Cpu,
+        device: Device::flex(),
+        detail,
+    }
+}
+
+async fn webgpu(adapter: &str) -> Result<Backend, String> {
+    let device = Device::wgpu_options()
+        .init_async()
+        .await
+        .map_err(|e| format!("WebGPU setup failed: {e}"))?;
+    Ok(Backend {
+        kind: BackendKind::WebGpu,
+        device,
+        detail: format!("WebGPU on {adapter}"),
+    })
+}
+
+pub async fn choose(preference: Preference) -> Backend {
+    if preference == Preference::Cpu {
+        return cpu("CPU (wasm), chosen by ?backend=cpu".into());
+    }
+    let adapter = match probe_adapter().await {
+        Ok(adapter) => adapter,
+        Err(reason) => return cpu(format!("CPU (wasm): {reason}")),
+    };
+    if adapter.fallback && preference == Preference::Auto {
+        return cpu(format!(
+            "CPU (wasm): the only WebGPU adapter is a software fallback ({}); add ?backend=webgpu to use it anyway",
+            adapter.description
+        ));
+    }
+    match webgpu(&adapter.description).await {
+        Ok(backend) => backend,
+        Err(reason) => cpu(format!("CPU (wasm): {reason}")),
+    }
+}

@@ -1,0 +1,77 @@
+//! The styles the site offers (`models/index.json`) and their bundles, verified before use: a
+//! broken bundle is an error for that style only.
+
+use burn::prelude::*;
+use motif::bundle::{INDEX_FILE, Index, MANIFEST_FILE, Manifest};
+use motif::model::MusicModel;
+
+use crate::web::{fetch_bytes, fetch_text, now_ms};
+
+/// Where the trainer's `export` puts bundles, relative to the page.
+pub const MODELS_DIR: &str = "models";
+
+pub async fn load_index() -> Result<Index, String> {
+    let url = format!("{MODELS_DIR}/{INDEX_FILE}");
+    let text = fetch_text(&url).await?;
+    let index: Index =
+        serde_json::from_str(&text).map_err(|e| format!("{url} is not a valid style list: {e}"))?;
+    if index.styles.is_empty() {
+        return Err(format!("{url} lists no styles"));
+    }
+    Ok(index)
+}
+
+pub struct LoadedStyle {
+    pub manifest: Manifest,
+    pub model: MusicModel,
+    /// Bytes downloaded (manifest + weights).
+    pub download_bytes: usize,
+    /// Fetch + verify + upload, and the warm-up step (shader compilation on WebGPU).
+    pub load_ms: f64,
+    pub warmup_ms: f64,
+    /// URL of the loss curve image, if the bundle has one.
+    pub loss_plot: Option<String>,
+}
+
+/// Fetches, verifies (schema, size, checksum, config fit) and warms up one style's bundle.
+pub async fn load_style(path: &str, device: &Device) -> Result<LoadedStyle, String> {
+    let started = now_ms();
+    let folder = format!("{MODELS_DIR}/{path}");
+    let manifest_text = fetch_text(&format!("{folder}/{MANIFEST_FILE}")).await?;
+    let manifest = Manifest::from_json(&manifest_text)
+        .map_err(|e| format!("{folder}/{MANIFEST_FILE}: {e}"))?;
+    let weights_url = format!("{folder}/{}", manifest.weights.file);
+    let weights = fetch_bytes(&weights_url).await?;
+    let download_bytes = manifest_text.len() + weights.len();
+    let model = manifest
+        .load_model(weights, device)
+        .map_err(|e| format!("{weights_url}: {e}"))?;
+    let loaded = now_ms();
+    warm_up(&model, device).await?;
+    let loss_plot = manifest.loss_plot.as_ref().map(|file| format!("{folder}/{file}"));
+    Ok(LoadedStyle {
+        download_bytes,
+        load_ms: loaded - started,
+        warmup_ms: now_ms() - loaded,
+        loss_plot,
+        model,
+        manifest,
+    })
+}
+
+/// One short forward and a read, so WebGPU compiles its shaders now rather than on the first click.
+async fn warm_up(model: &MusicModel, device: &Device) -> Result<(), String> {
+    let input = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 1], [1, 2]), device);
+    let (logits, state) = model.forward_with_state(input, None);
+    logits
+        .into_data_async()
+        .await
+        .map_err(|e| format!("warm-up failed: {e:?}"))?;
+    let input = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64], [1, 1]), device);
+    let (logits, _) = model.forward_with_state(input, Some(state));
+    logits
+        .into_data_async()
+        .await
+        .map_err(|e| format!("warm-up failed: {e:?}"))?;
+    Ok(())
+}

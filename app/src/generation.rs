@@ -1,0 +1,83 @@
+//! The streaming loop: one model step per token, logits read asynchronously (WebGPU allows no
+//! other way), the page updated and the event loop let go every few milliseconds so it stays
+//! responsive and Stop works.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use burn::prelude::Device;
+use motif::Note;
+use motif::piece::PieceRequest;
+
+use crate::bundles::LoadedStyle;
+use crate::web::{now_ms, yield_now};
+
+/// Work between two yields to the browser.
+const SLICE_MS: f64 = 12.0;
+
+pub struct Progress<'a> {
+    pub notes: &'a [Note],
+    pub prime_notes: usize,
+    pub new_notes: usize,
+}
+
+pub struct Outcome {
+    pub notes: Vec<Note>,
+    pub prime_notes: usize,
+    pub tokens: usize,
+    pub cancelled: bool,
+    /// From the call to the first generated note, and for the whole run.
+    pub first_note_ms: Option<f64>,
+    pub total_ms: f64,
+}
+
+pub async fn generate(
+    style: &LoadedStyle,
+    device: &Device,
+    request: &PieceRequest,
+    cancel: Rc<Cell<bool>>,
+    mut on_progress: impl FnMut(Progress),
+) -> Result<Outcome, String> {
+    let started = now_ms();
+    let mut generator = request.generator(&style.manifest);
+    let mut first_note_ms = None;
+    let mut slice_start = now_ms();
+    let budget = request.token_budget();
+    while generator.new_notes() < request.notes && generator.generated.len() < budget {
+        if cancel.get() {
+            break;
+        }
+        let logits = generator.logits(&style.model, device);
+        let values = logits
+            .into_data_async()
+            .await
+            .map_err(|e| format!("reading the model's output failed: {e:?}"))?
+            .try_to_vec::<f32>()
+            .map_err(|e| format!("model output is not f32: {e:?}"))?;
+        generator.accept(&values);
+        if first_note_ms.is_none() && generator.new_notes() > 0 {
+            first_note_ms = Some(now_ms() - started);
+        }
+        if now_ms() - slice_start > SLICE_MS {
+            on_progress(Progress {
+                notes: &generator.notes,
+                prime_notes: generator.prime_notes,
+                new_notes: generator.new_notes(),
+            });
+            yield_now().await;
+            slice_start = now_ms();
+        }
+    }
+    let cancelled = cancel.get();
+    let tokens = generator.generated.len();
+    let prime_notes = generator.prime_notes;
+    let notes = generator.finish();
+    Ok(Outcome {
+        notes,
+        prime_notes,
+        tokens,
+        cancelled,
+        first_note_ms,
+        total_ms: now_ms() - started,
+    })
+}

@@ -1,0 +1,110 @@
+//! One generation request, resolved the same way by `trainer-cli generate` and by the page, so a
+//! model, settings and seed give the same notes and the same MIDI bytes in both.
+
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+use rand::seq::IndexedRandom;
+
+use crate::bundle::Manifest;
+use crate::error::MidiError;
+use crate::generate::Generator;
+use crate::midi::{ReadOptions, WriteOptions, read_midi, write_midi};
+use crate::sample::SamplingConfig;
+use crate::score::Note;
+
+/// Longest prime taken from a user's MIDI file (its last tokens): enough context for the
+/// recurrent state, short enough to prime instantly.
+pub const MAX_PRIME_TOKENS: usize = 256;
+
+/// Where a piece starts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Start {
+    /// The first token is drawn from the corpus's token frequencies.
+    Nothing,
+    /// One of the corpus openings shipped in the bundle, picked by the seed.
+    CorpusExcerpt,
+    /// The notes of a MIDI file the user chose.
+    Notes(Vec<Note>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Midi(#[from] MidiError),
+    #[error("it has no notes to start from")]
+    NoNotes,
+}
+
+impl Start {
+    /// Reads a user's MIDI file (drums left out, as in training).
+    pub fn from_midi(bytes: &[u8]) -> Result<Start, StartError> {
+        let score = read_midi(bytes, &ReadOptions::default())?;
+        if score.notes.is_empty() {
+            return Err(StartError::NoNotes);
+        }
+        Ok(Start::Notes(score.notes))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PieceRequest {
+    /// Notes to generate after the prime.
+    pub notes: usize,
+    pub sampling: SamplingConfig,
+    pub seed: u64,
+    pub start: Start,
+    pub bpm: f64,
+}
+
+impl PieceRequest {
+    /// Token ids the model is primed with.
+    pub fn prime(&self, manifest: &Manifest) -> Vec<u32> {
+        let vocab = &manifest.vocabulary;
+        match &self.start {
+            Start::Nothing => Vec::new(),
+            Start::CorpusExcerpt => {
+                let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+                manifest
+                    .primes
+                    .choose(&mut rng)
+                    .map(|p| vocab.encode(&p.tokens))
+                    .unwrap_or_default()
+            }
+            Start::Notes(notes) => {
+                let ids = vocab.encode(&manifest.tokenizer.encode(notes));
+                ids[ids.len().saturating_sub(MAX_PRIME_TOKENS)..].to_vec()
+            }
+        }
+    }
+
+    pub fn generator(&self, manifest: &Manifest) -> Generator {
+        Generator::new(
+            &manifest.tokenizer,
+            manifest.vocabulary.clone(),
+            &self.prime(manifest),
+            self.sampling.clone(),
+            self.seed,
+        )
+    }
+
+    /// Tokens to stop at even if too few notes came: every note costs at most a few tokens, so
+    /// the cap only stops a model that emits no notes.
+    pub fn token_budget(&self) -> usize {
+        self.notes * 16 + 64
+    }
+
+    /// The piece as a Standard MIDI File (the prime's notes included, as generated).
+    pub fn midi(&self, style_id: &str, notes: &[Note]) -> Vec<u8> {
+        let options = WriteOptions {
+            bpm: self.bpm,
+            track_name: format!("{style_id} seed {}", self.seed),
+            ..WriteOptions::default()
+        };
+        write_midi(notes, &options)
+    }
+
+    /// A download name that says what made the piece.
+    pub fn file_name(&self, style_id: &str) -> String {
+        format!("{style_id}-seed-{}.mid", self.seed)
+    }
+}

@@ -1,0 +1,58 @@
+// Browser benchmark: per style and backend, time to the first note after the click and ms per
+// generated note; plus the page's weight. Prints a table; asserts nothing.
+//   node tests/e2e/bench.mjs [--notes 500] [--webgpu-notes 64] [--runs 2]
+// (SwiftShader, the only WebGPU adapter in headless Chromium without a GPU, takes ~0.3 s a
+// step, so the WebGPU column uses fewer notes by default.)
+
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+import { DIST, serve, launch, openPage, byId, waitStatus, setInput, generate } from './harness.mjs';
+
+const arg = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const notes = arg('notes', 500);
+const webgpuNotes = arg('webgpu-notes', 64);
+const runs = arg('runs', 2);
+
+const kb = (n) => `${(n / 1024).toFixed(0)} KiB`;
+const gz = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
+
+console.log('page weight (dist/):');
+for (const file of fs.readdirSync(DIST)) {
+  const full = path.join(DIST, file);
+  if (fs.statSync(full).isFile()) console.log(`  ${file}: ${kb(fs.statSync(full).size)} raw, ${kb(gz(full))} gzipped`);
+}
+const index = JSON.parse(fs.readFileSync(path.join(DIST, 'models', 'index.json'), 'utf8'));
+for (const s of index.styles) console.log(`  models/${s.path}: ${(s.bytes / 1e6).toFixed(2)} MB weights, ${s.parameters} parameters (${s.cell})`);
+
+const server = await serve();
+const browser = await launch();
+console.log(`\n| style | backend | notes | tokens | load + warm-up ms | first note ms | ms per note | ms per token | adapter |`);
+console.log(`|---|---|---|---|---|---|---|---|---|`);
+for (const style of index.styles) {
+  for (const backend of ['cpu', 'webgpu']) {
+    const count = backend === 'cpu' ? notes : webgpuNotes;
+    const page = await openPage(browser, `${server.origin}/?backend=${backend}&style=${style.id}`);
+    const started = Date.now();
+    await waitStatus(page, ['idle', 'error'], 600_000);
+    const loadMs = Date.now() - started;
+    const detail = (await page.locator('.backend .detail').textContent()).slice(0, 60);
+    await setInput(page, 'length', count);
+    for (let run = 1; run <= runs; run++) {
+      await setInput(page, 'seed', 100 + run);
+      const { status } = await generate(page, 1_800_000);
+      if (status !== 'done') { console.log(`| ${style.id} | ${backend} | failed: ${await byId(page, 'error').textContent()} |`); break; }
+      const t = byId(page, 'timing');
+      const [first, total, n, tokens] = await Promise.all(
+        ['data-first-note-ms', 'data-total-ms', 'data-notes', 'data-tokens'].map((a) => t.getAttribute(a).then(Number)));
+      console.log(`| ${style.id} | ${backend} (run ${run}) | ${n} | ${tokens} | ${loadMs} | ${first.toFixed(0)} | ${(total / n).toFixed(2)} | ${(total / tokens).toFixed(2)} | ${detail} |`);
+    }
+    await page.context().close();
+  }
+}
+await browser.close();
+server.close();

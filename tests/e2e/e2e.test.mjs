@@ -1,0 +1,171 @@
+// End-to-end: the built site (dist/) in a real headless Chromium. Run by scripts/test.sh after
+// `trunk build --release`; MOTIF_TRAINER_CLI points at the native trainer for the same-notes test.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { DIST, serve, launch, openPage, byId, waitStatus, setInput, generate, download } from './harness.mjs';
+import { readMidi, writeMidi } from './midi.mjs';
+
+const OUT = path.resolve(process.env.MOTIF_E2E_OUT ?? 'tests/e2e/out');
+fs.mkdirSync(OUT, { recursive: true });
+const index = JSON.parse(fs.readFileSync(path.join(DIST, 'models', 'index.json'), 'utf8'));
+const MODELS = path.resolve(process.env.MOTIF_MODELS ?? 'public/models');
+const CLI = process.env.MOTIF_TRAINER_CLI;
+const LONG = { timeout: 900_000 };
+
+let server;
+let browser;
+const requests = [];
+const errors = [];
+
+before(async () => {
+  server = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const open = (query, setup) => openPage(browser, `${server.origin}/${query}`, { requests, errors, setup });
+
+/// trainer-cli generate with the page's settings; returns the file's bytes.
+function cliGenerate(style, { length, seed, temperature = 1, topK = 0, topP = 0.95, tempo = 110, prime = 'random' }) {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'motif-e2e-')), 'piece.mid');
+  execFileSync(CLI, [
+    'generate', '--model', path.join(MODELS, style.path), '--length', String(length), '--seed', String(seed),
+    '--temperature', String(temperature), '--top-k', String(topK), '--top-p', String(topP),
+    '--tempo', String(tempo), '--prime', prime, '--out', out,
+  ], { stdio: 'pipe' });
+  return fs.readFileSync(out);
+}
+
+test('the page lists every shipped style and says which backend runs', LONG, async () => {
+  assert.ok(index.styles.length >= 1, 'models/index.json lists styles');
+  const page = await open('');
+  await waitStatus(page, 'idle', 180_000);
+  const options = await byId(page, 'style-select').locator('option').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(options, index.styles.map((s) => s.id));
+  assert.match(await byId(page, 'backend').textContent(), /^(webgpu|cpu)$/);
+  await page.screenshot({ path: path.join(OUT, 'loaded.png'), fullPage: true });
+  await page.context().close();
+});
+
+for (const style of index.styles) {
+  for (const backend of ['cpu', 'webgpu']) {
+    test(`${style.id} on ${backend}: 64 notes stream onto the roll and download as a valid MIDI file`, LONG, async () => {
+      const page = await open(`?backend=${backend}&style=${style.id}`);
+      await waitStatus(page, 'idle', 300_000);
+      assert.equal(await byId(page, 'backend').textContent(), backend);
+      await setInput(page, 'length', 64);
+      await setInput(page, 'seed', 7);
+      const { status, counts, final } = await generate(page, 600_000);
+      assert.equal(status, 'done', await byId(page, 'error').textContent());
+      // The last token may be a chord, so a piece can end a few notes past the length asked for.
+      assert.ok(final >= 64 && final < 64 + 16, `${final} notes`);
+      assert.ok(counts.some((c) => c > 0 && c < 64), `the count grew while generating (saw ${counts.join(',')})`);
+      const { name, bytes } = await download(page);
+      assert.equal(name, `${style.id}-seed-7.mid`);
+      const midi = readMidi(bytes);
+      assert.equal(midi.format, 0);
+      assert.ok(midi.notes.length >= 64, `${midi.notes.length} notes in the file`);
+      if (CLI) {
+        const expected = cliGenerate(style, { length: 64, seed: 7 });
+        assert.ok(bytes.equals(expected), `the page's file equals trainer-cli generate's (${bytes.length} vs ${expected.length} bytes)`);
+      }
+      await page.screenshot({ path: path.join(OUT, `${style.id}-${backend}.png`), fullPage: true });
+      await page.context().close();
+    });
+  }
+}
+
+test('a MIDI file the user picks starts the piece, and matches trainer-cli --prime FILE', LONG, async (t) => {
+  const style = index.styles[0];
+  const scale = [60, 62, 64, 65, 67, 69, 71, 72];
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'motif-prime-')), 'scale.mid');
+  fs.writeFileSync(file, writeMidi(scale));
+  const page = await open(`?backend=cpu&style=${style.id}`);
+  await waitStatus(page, 'idle', 180_000);
+  await byId(page, 'prime-file').setInputFiles(file);
+  await page.waitForFunction(() => document.querySelector('[data-testid="start"]').value === 'file');
+  await setInput(page, 'length', 32);
+  await setInput(page, 'seed', 3);
+  const { status, final } = await generate(page);
+  assert.equal(status, 'done', await byId(page, 'error').textContent());
+  assert.ok(final >= 32, `${final} notes`);
+  const { bytes } = await download(page);
+  const notes = readMidi(bytes).notes;
+  // The prime's notes open the file, one per beat (480 ticks); the network continues from beat 7.
+  const opening = notes.filter((n) => n.start < 7 * 480).map((n) => [n.start, n.pitch]);
+  assert.deepEqual(opening, scale.slice(0, 7).map((p, i) => [i * 480, p]), 'the file opens with the prime');
+  assert.ok(notes.some((n) => n.start === 7 * 480 && n.pitch === 72));
+  assert.equal(notes.length, scale.length + final);
+  if (CLI) assert.ok(bytes.equals(cliGenerate(style, { length: 32, seed: 3, prime: file })));
+  else t.diagnostic('MOTIF_TRAINER_CLI unset: not compared with trainer-cli');
+  await page.context().close();
+});
+
+test('play and Space toggle playback with a moving cursor', LONG, async () => {
+  const style = index.styles[0];
+  const page = await open(`?backend=cpu&style=${style.id}`);
+  await waitStatus(page, 'idle', 180_000);
+  await setInput(page, 'length', 48);
+  assert.equal((await generate(page)).status, 'done');
+  await byId(page, 'play').click();
+  assert.equal(await byId(page, 'play').textContent(), 'Stop playing');
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: path.join(OUT, 'playing.png'), fullPage: true });
+  await page.locator('h1').click();
+  await page.keyboard.press('Space');
+  assert.equal(await byId(page, 'play').textContent(), 'Play');
+  await page.keyboard.press('Space');
+  assert.equal(await byId(page, 'play').textContent(), 'Stop playing');
+  assert.equal(await byId(page, 'error').isVisible(), false, await byId(page, 'error').textContent());
+  await page.context().close();
+});
+
+test('a corrupt or missing bundle shows its error and the other styles keep working', LONG, async () => {
+  assert.ok(index.styles.length >= 2, 'needs two styles');
+  const [bad, good] = index.styles;
+  const missing = index.styles[2] ?? good;
+  const page = await open(`?backend=cpu&style=${bad.id}`, async (context) => {
+    await context.route(`**/models/${bad.path}/weights.bpk`, async (route) => {
+      const response = await route.fetch();
+      const body = await response.body();
+      body[body.length >> 1] ^= 0xff;
+      await route.fulfill({ response, body });
+    });
+    if (missing !== good) {
+      await context.route(`**/models/${missing.path}/manifest.json`, (route) => route.fulfill({ status: 404, body: 'gone' }));
+    }
+  });
+  await waitStatus(page, 'error', 180_000);
+  assert.ok(await byId(page, 'error').isVisible());
+  assert.match(await byId(page, 'error').textContent(), /checksum/);
+  await page.screenshot({ path: path.join(OUT, 'corrupt.png'), fullPage: true });
+  if (missing !== good) {
+    await byId(page, 'style-select').selectOption(missing.id);
+    await waitStatus(page, 'error');
+    assert.match(await byId(page, 'error').textContent(), /404/);
+  }
+  await byId(page, 'style-select').selectOption(good.id);
+  await waitStatus(page, 'idle', 180_000);
+  assert.equal(await byId(page, 'error').isVisible(), false);
+  await setInput(page, 'length', 16);
+  const { status, final } = await generate(page);
+  assert.equal(status, 'done');
+  assert.ok(final >= 16, `${final} notes`);
+  await page.context().close();
+});
+
+test('no request left the origin and nothing panicked', () => {
+  assert.ok(requests.length > 0);
+  const outside = requests.filter((url) => !url.startsWith(server.origin) && !/^(data|blob):/.test(url));
+  assert.deepEqual(outside, []);
+  assert.deepEqual(errors, []);
+});
