@@ -12,8 +12,11 @@ use motif::piece::PieceRequest;
 use crate::bundles::LoadedStyle;
 use crate::web::{now_ms, yield_now};
 
-/// Work between two yields to the browser.
-const SLICE_MS: f64 = 12.0;
+/// Work between two yields to the browser (input stays responsive, Stop is seen).
+const SLICE_MS: f64 = 16.0;
+/// Time between two updates of the page: a redraw of the roll costs about as much as a few model
+/// steps, so it is not done on every yield.
+const PROGRESS_MS: f64 = 60.0;
 
 pub struct Progress<'a> {
     pub notes: &'a [Note],
@@ -42,6 +45,7 @@ pub async fn generate(
     let mut generator = request.generator(&style.manifest);
     let mut first_note_ms = None;
     let mut slice_start = now_ms();
+    let mut shown_at = slice_start;
     let budget = request.token_budget();
     while generator.new_notes() < request.notes && generator.generated.len() < budget {
         if cancel.get() {
@@ -58,12 +62,16 @@ pub async fn generate(
         if first_note_ms.is_none() && generator.new_notes() > 0 {
             first_note_ms = Some(now_ms() - started);
         }
-        if now_ms() - slice_start > SLICE_MS {
+        let now = now_ms();
+        if now - shown_at > PROGRESS_MS {
             on_progress(Progress {
                 notes: &generator.notes,
                 prime_notes: generator.prime_notes,
                 new_notes: generator.new_notes(),
             });
+            shown_at = now;
+        }
+        if now - slice_start > SLICE_MS {
             yield_now().await;
             slice_start = now_ms();
         }

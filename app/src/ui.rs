@@ -421,8 +421,12 @@ pub fn App() -> impl IntoView {
         let Some(canvas) = canvas.get() else { return };
         let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0);
         let (width, height) = (f64::from(canvas.client_width()), f64::from(canvas.client_height()));
-        canvas.set_width((width * ratio) as u32);
-        canvas.set_height((height * ratio) as u32);
+        // Resizing clears and reallocates the canvas: only when its size really changed.
+        let (pixels_wide, pixels_high) = ((width * ratio) as u32, (height * ratio) as u32);
+        if canvas.width() != pixels_wide || canvas.height() != pixels_high {
+            canvas.set_width(pixels_wide);
+            canvas.set_height(pixels_high);
+        }
         let Ok(Some(ctx)) = canvas.get_context("2d") else { return };
         let ctx: web_sys::CanvasRenderingContext2d = ctx.unchecked_into();
         let _ = ctx.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0);

@@ -1,4 +1,4 @@
-//! `trainer-cli`: inspect MIDI corpora (and, as the project grows, train, generate, export).
+//! `trainer-cli`: inspect MIDI corpora, train and resume, export bundles, generate, evaluate, benchmark.
 
 mod backend;
 mod bench;
