@@ -47,7 +47,12 @@ pub async fn load_style(path: &str, device: &Device) -> Result<LoadedStyle, Stri
         .load_model(weights, device)
         .map_err(|e| format!("{weights_url}: {e}"))?;
     let loaded = now_ms();
-    warm_up(&model, device).await?;
+    let prime = manifest
+        .primes
+        .first()
+        .map(|p| manifest.vocabulary.encode(&p.tokens))
+        .unwrap_or_default();
+    warm_up(&model, device, &prime).await?;
     let loss_plot = manifest.loss_plot.as_ref().map(|file| format!("{folder}/{file}"));
     Ok(LoadedStyle {
         download_bytes,
@@ -59,9 +64,15 @@ pub async fn load_style(path: &str, device: &Device) -> Result<LoadedStyle, Stri
     })
 }
 
-/// One short forward and a read, so WebGPU compiles its shaders now rather than on the first click.
-async fn warm_up(model: &MusicModel, device: &Device) -> Result<(), String> {
-    let input = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64, 1], [1, 2]), device);
+/// A prime-length forward, one step and their reads, so WebGPU compiles its pipelines now (its
+/// pipeline creation blocks the page) rather than on the first click.
+async fn warm_up(model: &MusicModel, device: &Device, prime: &[u32]) -> Result<(), String> {
+    let mut ids: Vec<i64> = prime.iter().map(|&id| i64::from(id)).collect();
+    if ids.is_empty() {
+        ids = vec![1, 1];
+    }
+    let len = ids.len();
+    let input = Tensor::<2, Int>::from_data(TensorData::new(ids, [1, len]), device);
     let (logits, state) = model.forward_with_state(input, None);
     logits
         .into_data_async()

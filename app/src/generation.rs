@@ -42,6 +42,8 @@ pub async fn generate(
     mut on_progress: impl FnMut(Progress),
 ) -> Result<Outcome, String> {
     let started = now_ms();
+    // Let the click that started this finish before the first (heaviest) step runs.
+    yield_now().await;
     let mut generator = request.generator(&style.manifest);
     let mut first_note_ms = None;
     let mut slice_start = now_ms();
