@@ -28,7 +28,6 @@ pub struct Outcome {
     pub notes: Vec<Note>,
     pub prime_notes: usize,
     pub tokens: usize,
-    pub cancelled: bool,
     /// From the call to the first generated note, and for the whole run.
     pub first_note_ms: Option<f64>,
     pub total_ms: f64,
@@ -78,7 +77,6 @@ pub async fn generate(
             slice_start = now_ms();
         }
     }
-    let cancelled = cancel.get();
     let tokens = generator.generated.len();
     let prime_notes = generator.prime_notes;
     let notes = generator.finish();
@@ -86,7 +84,6 @@ pub async fn generate(
         notes,
         prime_notes,
         tokens,
-        cancelled,
         first_note_ms,
         total_ms: now_ms() - started,
     })

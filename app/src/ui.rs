@@ -86,6 +86,28 @@ impl Card {
     }
 }
 
+/// How the last generation went: shown under the roll, and read by the browser benchmark.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Figures {
+    first_note_ms: f64,
+    total_ms: f64,
+    notes: usize,
+    tokens: usize,
+}
+
+impl Figures {
+    fn summary(&self) -> String {
+        format!(
+            "{} notes from {} tokens in {:.0} ms: first note after {:.0} ms, {:.2} ms per note",
+            self.notes,
+            self.tokens,
+            self.total_ms,
+            self.first_note_ms,
+            self.total_ms / self.notes.max(1) as f64
+        )
+    }
+}
+
 fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
@@ -170,9 +192,7 @@ pub fn App() -> impl IntoView {
     let prime_count = RwSignal::new(0usize);
     let new_count = RwSignal::new(0usize);
     let cursor = RwSignal::new(None::<f64>);
-    let timing = RwSignal::new(String::new());
-    // Raw figures for benchmarks: (first note ms, total ms, notes, tokens).
-    let figures = RwSignal::new(None::<(f64, f64, usize, usize)>);
+    let figures = RwSignal::new(None::<Figures>);
     let prime_label = RwSignal::new(String::new());
     let piece = RwSignal::new(None::<(PieceRequest, String)>);
     let settings = Settings {
@@ -274,7 +294,6 @@ pub fn App() -> impl IntoView {
         notes.set(Vec::new());
         new_count.set(0);
         piece.set(None);
-        timing.set(String::new());
         figures.set(None);
         status.set(Status::Generating);
         let flag = Rc::new(Cell::new(false));
@@ -289,13 +308,12 @@ pub fn App() -> impl IntoView {
             match result {
                 Ok(Outcome { notes: all, prime_notes, tokens, first_note_ms, total_ms, .. }) => {
                     let generated = all.len() - prime_notes;
-                    timing.set(format!(
-                        "{generated} notes from {tokens} tokens in {:.0} ms: first note after {:.0} ms, {:.2} ms per note",
+                    figures.set(Some(Figures {
+                        first_note_ms: first_note_ms.unwrap_or(total_ms),
                         total_ms,
-                        first_note_ms.unwrap_or(total_ms),
-                        total_ms / generated.max(1) as f64
-                    ));
-                    figures.set(Some((first_note_ms.unwrap_or(total_ms), total_ms, generated, tokens)));
+                        notes: generated,
+                        tokens,
+                    }));
                     prime_count.set(prime_notes);
                     new_count.set(generated);
                     notes.set(all);
@@ -545,12 +563,12 @@ pub fn App() -> impl IntoView {
             <p
                 class="timing"
                 data-testid="timing"
-                data-first-note-ms=move || figures.get().map(|f| f.0.to_string())
-                data-total-ms=move || figures.get().map(|f| f.1.to_string())
-                data-notes=move || figures.get().map(|f| f.2.to_string())
-                data-tokens=move || figures.get().map(|f| f.3.to_string())
+                data-first-note-ms=move || figures.get().map(|f| f.first_note_ms.to_string())
+                data-total-ms=move || figures.get().map(|f| f.total_ms.to_string())
+                data-notes=move || figures.get().map(|f| f.notes.to_string())
+                data-tokens=move || figures.get().map(|f| f.tokens.to_string())
             >
-                {move || timing.get()}
+                {move || figures.get().map(|f| f.summary()).unwrap_or_default()}
             </p>
             <footer>
                 "Space plays and stops. The grey notes are the start you gave it; the gold ones are the network's."

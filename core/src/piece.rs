@@ -38,11 +38,15 @@ pub enum StartError {
 impl Start {
     /// Reads a user's MIDI file (drums left out, as in training).
     pub fn from_midi(bytes: &[u8]) -> Result<Start, StartError> {
-        let score = read_midi(bytes, &ReadOptions::default())?;
-        if score.notes.is_empty() {
+        Start::from_notes(read_midi(bytes, &ReadOptions::default())?.notes)
+    }
+
+    /// A user's notes as a start; an empty file is refused rather than silently ignored.
+    pub fn from_notes(notes: Vec<Note>) -> Result<Start, StartError> {
+        if notes.is_empty() {
             return Err(StartError::NoNotes);
         }
-        Ok(Start::Notes(score.notes))
+        Ok(Start::Notes(notes))
     }
 }
 

@@ -22,10 +22,7 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
         "random" => Start::CorpusExcerpt,
         file => {
             let score = load_file(file.as_ref(), &ReadOptions::default())?;
-            if score.notes.is_empty() {
-                bail!("{file}: it has no notes to start from");
-            }
-            Start::Notes(score.notes)
+            Start::from_notes(score.notes).map_err(|e| anyhow::anyhow!("{file}: {e}"))?
         }
     };
     let backend = backend::select(args.backend)?;

@@ -73,11 +73,7 @@ fn train_resume_export_generate() {
     // Starting over an existing run is refused rather than silently overwriting it.
     let again = train(data.path(), &run, &["--epochs", "1"]);
     assert!(!again.status.success());
-    assert!(
-        text(&again.stderr).contains("--resume"),
-        "{}",
-        text(&again.stderr)
-    );
+    assert_stderr_has(&again, "--resume");
 
     // Export the best epoch as a bundle and generate from it.
     let models = work.path().join("models");
@@ -183,11 +179,7 @@ fn train_resume_export_generate() {
         path(&work.path().join("d.mid")),
     ]);
     assert!(!broken.status.success());
-    assert!(
-        text(&broken.stderr).contains("checksum"),
-        "{}",
-        text(&broken.stderr)
-    );
+    assert_stderr_has(&broken, "checksum");
 }
 
 #[test]
@@ -247,11 +239,7 @@ fn bad_input_gets_one_clear_line() {
     std::fs::create_dir(&empty).unwrap();
     let out = train(&empty, &work.path().join("r1"), &[]);
     assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("no usable MIDI files"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "no usable MIDI files");
 
     let bad = work.path().join("bad");
     std::fs::create_dir(&bad).unwrap();
@@ -267,11 +255,7 @@ fn bad_input_gets_one_clear_line() {
     assert!(stderr.contains("2 rejected"), "{stderr}");
 
     let missing = train(&work.path().join("nowhere"), &work.path().join("r3"), &[]);
-    assert!(
-        text(&missing.stderr).contains("does not exist"),
-        "{}",
-        text(&missing.stderr)
-    );
+    assert_stderr_has(&missing, "does not exist");
 
     if let Some(data) = small_corpus() {
         let out = work.path().join("r4");
@@ -288,19 +272,11 @@ fn bad_input_gets_one_clear_line() {
             "--backend",
             "cpu",
         ]);
-        assert!(
-            text(&long.stderr).contains("too few tokens"),
-            "{}",
-            text(&long.stderr)
-        );
+        assert_stderr_has(&long, "too few tokens");
         let blocked = work.path().join("file");
         std::fs::write(&blocked, b"").unwrap();
         let out = train(data.path(), &blocked.join("run"), &[]);
-        assert!(
-            text(&out.stderr).contains("cannot create run folder"),
-            "{}",
-            text(&out.stderr)
-        );
+        assert_stderr_has(&out, "cannot create run folder");
     }
 
     let not_bundle = trainer(&[
@@ -310,17 +286,9 @@ fn bad_input_gets_one_clear_line() {
         "--out",
         path(&work.path().join("x.mid")),
     ]);
-    assert!(
-        text(&not_bundle.stderr).contains("not a model bundle"),
-        "{}",
-        text(&not_bundle.stderr)
-    );
+    assert_stderr_has(&not_bundle, "not a model bundle");
     let backend = trainer(&["train", "--data", ".", "--style", "s", "--backend", "tpu"]);
-    assert!(
-        text(&backend.stderr).contains("invalid value 'tpu'"),
-        "{}",
-        text(&backend.stderr)
-    );
+    assert_stderr_has(&backend, "invalid value 'tpu'");
 }
 
 #[test]

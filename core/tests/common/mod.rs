@@ -1,7 +1,9 @@
 //! Builds MIDI bytes by hand, so each test states exactly what is in the file.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+mod corpora;
+#[allow(unused_imports)] // not every test file looks for the corpora
+pub use corpora::corpora_dir;
 
 /// MIDI variable-length quantity.
 pub fn vlq(mut value: u32) -> Vec<u8> {
@@ -60,24 +62,3 @@ pub fn note_off(channel: u8, key: u8) -> [u8; 3] {
     [0x80 | channel, key, 0x40]
 }
 
-/// The shared corpora, from `MOTIF_MIDI_DIR` or `../shared/data/midi` beside the checkout.
-/// Missing corpora fail the test under CI (which always has them) and are reported otherwise.
-pub fn corpora_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("MOTIF_MIDI_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/midi")
-        });
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let message = format!(
-        "corpora not found at {} (set MOTIF_MIDI_DIR); skipping the real-corpus test",
-        dir.display()
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{message}: CI must have them");
-    }
-    eprintln!("{message}");
-    None
-}

@@ -4,6 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../../core/tests/common/corpora.rs"]
+mod corpora;
+#[allow(unused_imports)] // not every test file looks for the corpora
+pub use corpora::corpora_dir;
+
 /// A folder under the system temp dir, removed when dropped (the `tempfile` crate would pull
 /// extra features into shared dependencies and force a second build of burn).
 pub struct TempDir(PathBuf);
@@ -44,6 +49,12 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Asserts the command's stderr mentions `needle`, showing the stderr when it does not.
+pub fn assert_stderr_has(output: &Output, needle: &str) {
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(needle), "{stderr}");
+}
+
 pub fn ok(output: &Output) -> String {
     assert!(
         output.status.success(),
@@ -59,28 +70,6 @@ pub fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
 }
 
-/// The shared corpora (`MOTIF_MIDI_DIR`, default ../shared/data/midi beside the checkout).
-/// Missing corpora fail under CI, which always has them, and skip with a message elsewhere.
-pub fn corpora_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("MOTIF_MIDI_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/midi")
-        });
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let message = format!(
-        "corpora not found at {} (set MOTIF_MIDI_DIR); skipping",
-        dir.display()
-    );
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{message}: CI must have them"
-    );
-    eprintln!("{message}");
-    None
-}
 
 /// A small real corpus: the six smallest Final Fantasy pieces, copied into a temp folder.
 pub fn small_corpus() -> Option<TempDir> {
