@@ -4,7 +4,9 @@
 //! page's timers.
 
 use motif::Note;
-use web_sys::{AudioContext, BiquadFilterType, DynamicsCompressorNode, GainNode, OscillatorNode, PeriodicWave};
+use web_sys::{
+    AudioContext, BiquadFilterType, DynamicsCompressorNode, GainNode, OscillatorNode, PeriodicWave,
+};
 
 use crate::web::js_message;
 
@@ -44,7 +46,9 @@ impl Player {
             let hammer = if n % 7 == 0 { 0.3 } else { 1.0 };
             *value = hammer / (n as f32).powf(1.4);
         }
-        let wave = context.create_periodic_wave(&mut real, &mut imag).map_err(err)?;
+        let wave = context
+            .create_periodic_wave(&mut real, &mut imag)
+            .map_err(err)?;
         let output = context.create_dynamics_compressor().map_err(err)?;
         output
             .connect_with_audio_node(&context.destination())
@@ -85,7 +89,14 @@ impl Player {
         Ok(())
     }
 
-    fn voice(&self, bus: &GainNode, pitch: u8, velocity: u8, start: f64, end: f64) -> Result<OscillatorNode, String> {
+    fn voice(
+        &self,
+        bus: &GainNode,
+        pitch: u8,
+        velocity: u8,
+        start: f64,
+        end: f64,
+    ) -> Result<OscillatorNode, String> {
         let frequency = 440.0 * 2f64.powf((f64::from(pitch) - 69.0) / 12.0);
         let loudness = (f64::from(velocity.max(1)) / 127.0).powf(1.5);
         // Low strings ring for seconds, high ones die quickly.
@@ -100,14 +111,22 @@ impl Player {
         filter.set_type(BiquadFilterType::Lowpass);
         let bright = (frequency * (6.0 + 10.0 * loudness)).min(16_000.0) as f32;
         let dark = (frequency * 2.5).min(16_000.0) as f32;
-        filter.frequency().set_value_at_time(bright, start).map_err(err)?;
-        filter.frequency().set_target_at_time(dark, start, decay * 0.5).map_err(err)?;
+        filter
+            .frequency()
+            .set_value_at_time(bright, start)
+            .map_err(err)?;
+        filter
+            .frequency()
+            .set_target_at_time(dark, start, decay * 0.5)
+            .map_err(err)?;
 
         let envelope = self.context.create_gain().map_err(err)?;
         let gain = envelope.gain();
         gain.set_value_at_time(0.0, start).map_err(err)?;
-        gain.linear_ramp_to_value_at_time((0.5 * loudness) as f32, start + 0.004).map_err(err)?;
-        gain.set_target_at_time(0.0, start + 0.004, decay).map_err(err)?;
+        gain.linear_ramp_to_value_at_time((0.5 * loudness) as f32, start + 0.004)
+            .map_err(err)?;
+        gain.set_target_at_time(0.0, start + 0.004, decay)
+            .map_err(err)?;
         gain.set_target_at_time(0.0, end, 0.06).map_err(err)?;
 
         oscillator.connect_with_audio_node(&filter).map_err(err)?;

@@ -98,7 +98,11 @@ async fn probe_adapter() -> Result<AdapterInfo, String> {
         .collect::<Vec<_>>()
         .join(" ");
     Ok(AdapterInfo {
-        description: if description.is_empty() { "unnamed adapter".into() } else { description },
+        description: if description.is_empty() {
+            "unnamed adapter".into()
+        } else {
+            description
+        },
         fallback,
     })
 }

@@ -53,7 +53,10 @@ pub async fn load_style(path: &str, device: &Device) -> Result<LoadedStyle, Stri
         .map(|p| manifest.vocabulary.encode(&p.tokens))
         .unwrap_or_default();
     warm_up(&model, device, &prime).await?;
-    let loss_plot = manifest.loss_plot.as_ref().map(|file| format!("{folder}/{file}"));
+    let loss_plot = manifest
+        .loss_plot
+        .as_ref()
+        .map(|file| format!("{folder}/{file}"));
     Ok(LoadedStyle {
         download_bytes,
         load_ms: loaded - started,

@@ -19,9 +19,9 @@ pub struct View {
 
 /// Which pitches and beats fit a `width`-pixel canvas, keeping `focus` (a beat) in view.
 pub fn view_for(notes: &[Note], width: f64, focus: f64) -> View {
-    let (mut low, mut high) = notes
-        .iter()
-        .fold((u8::MAX, 0u8), |(lo, hi), n| (lo.min(n.pitch), hi.max(n.pitch)));
+    let (mut low, mut high) = notes.iter().fold((u8::MAX, 0u8), |(lo, hi), n| {
+        (lo.min(n.pitch), hi.max(n.pitch))
+    });
     if notes.is_empty() {
         (low, high) = (60, 60);
     }
@@ -66,14 +66,26 @@ pub fn draw(
     ctx.fill_rect(0.0, 0.0, width, height);
     for pitch in view.low..=view.high {
         let y = y_of(pitch);
-        ctx.set_fill_style_str(if is_black(pitch) { "#101217" } else { "#1a1d24" });
+        ctx.set_fill_style_str(if is_black(pitch) {
+            "#101217"
+        } else {
+            "#1a1d24"
+        });
         ctx.fill_rect(KEYBOARD_WIDTH, y, width, row);
-        ctx.set_fill_style_str(if is_black(pitch) { "#2b2f38" } else { "#d9dce3" });
+        ctx.set_fill_style_str(if is_black(pitch) {
+            "#2b2f38"
+        } else {
+            "#d9dce3"
+        });
         ctx.fill_rect(0.0, y + 0.5, KEYBOARD_WIDTH - 2.0, (row - 1.0).max(0.5));
         if pitch % 12 == 0 && row >= 6.0 {
             ctx.set_fill_style_str("#555b66");
             ctx.set_font(&format!("{}px sans-serif", (row * 0.9).min(10.0)));
-            let _ = ctx.fill_text(&format!("C{}", i32::from(pitch) / 12 - 1), 2.0, y + row * 0.9);
+            let _ = ctx.fill_text(
+                &format!("C{}", i32::from(pitch) / 12 - 1),
+                2.0,
+                y + row * 0.9,
+            );
         }
     }
     // Bar lines every 4 beats, fainter beat lines.
@@ -97,7 +109,12 @@ pub fn draw(
             format!("hsl(38, 95%, {light}%)")
         };
         ctx.set_fill_style_str(&colour);
-        ctx.fill_rect(x.max(KEYBOARD_WIDTH), y_of(note.pitch) + 0.5, w, (row - 1.0).max(1.0));
+        ctx.fill_rect(
+            x.max(KEYBOARD_WIDTH),
+            y_of(note.pitch) + 0.5,
+            w,
+            (row - 1.0).max(1.0),
+        );
     }
     if let Some(beat) = cursor {
         ctx.set_fill_style_str("#38bdf8");

@@ -70,7 +70,11 @@ impl Card {
                 m.model.hidden,
                 thousands(m.weights.parameters)
             ),
-            tokens: format!("{} tokens · vocabulary {}", m.tokenizer.kind().name(), m.vocabulary.len()),
+            tokens: format!(
+                "{} tokens · vocabulary {}",
+                m.tokenizer.kind().name(),
+                m.vocabulary.len()
+            ),
             corpus: format!(
                 "{}: {} files ({} for training, {} held out)",
                 t.corpus, t.files, t.train_files, t.validation_files
@@ -79,9 +83,16 @@ impl Card {
                 "{} epochs · held-out loss {:.3} (train {:.3})",
                 t.epochs, t.validation_loss, t.train_loss
             ),
-            download: format!("{:.2} MB ({} weights)", style.download_bytes as f64 / 1e6, m.weights.dtype),
+            download: format!(
+                "{:.2} MB ({} weights)",
+                style.download_bytes as f64 / 1e6,
+                m.weights.dtype
+            ),
             loss_plot: style.loss_plot.clone(),
-            load: format!("loaded in {:.0} ms, warm-up {:.0} ms", style.load_ms, style.warmup_ms),
+            load: format!(
+                "loaded in {:.0} ms, warm-up {:.0} ms",
+                style.load_ms, style.warmup_ms
+            ),
         }
     }
 }
@@ -133,7 +144,9 @@ struct Settings {
 }
 
 fn parse<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
-    text.trim().parse().map_err(|_| format!("{what} must be a number, not '{text}'"))
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{what} must be a number, not '{text}'"))
 }
 
 impl Settings {
@@ -158,7 +171,9 @@ impl Settings {
         }
         let start = match self.start.get_untracked().as_str() {
             "nothing" => Start::Nothing,
-            "file" => prime_file.ok_or("Choose a MIDI file to start from (or drop one on the page)")?,
+            "file" => {
+                prime_file.ok_or("Choose a MIDI file to start from (or drop one on the page)")?
+            }
             _ => Start::CorpusExcerpt,
         };
         Ok(PieceRequest {
@@ -246,7 +261,10 @@ pub fn App() -> impl IntoView {
                     });
                     status.set(Status::Idle);
                 }
-                Err(message) => fail(format!("The {} model could not be loaded: {message}", entry.display_name)),
+                Err(message) => fail(format!(
+                    "The {} model could not be loaded: {message}",
+                    entry.display_name
+                )),
             }
         });
     };
@@ -306,7 +324,14 @@ pub fn App() -> impl IntoView {
             })
             .await;
             match result {
-                Ok(Outcome { notes: all, prime_notes, tokens, first_note_ms, total_ms, .. }) => {
+                Ok(Outcome {
+                    notes: all,
+                    prime_notes,
+                    tokens,
+                    first_note_ms,
+                    total_ms,
+                    ..
+                }) => {
                     let generated = all.len() - prime_notes;
                     figures.set(Some(Figures {
                         first_note_ms: first_note_ms.unwrap_or(total_ms),
@@ -338,7 +363,13 @@ pub fn App() -> impl IntoView {
             cursor.set(None);
             return;
         }
-        let bpm = settings.tempo.get_untracked().trim().parse::<f64>().unwrap_or(110.0).clamp(1.0, 1000.0);
+        let bpm = settings
+            .tempo
+            .get_untracked()
+            .trim()
+            .parse::<f64>()
+            .unwrap_or(110.0)
+            .clamp(1.0, 1000.0);
         let mut sorted = notes.get_untracked();
         sorted.sort_by(|a, b| a.start.total_cmp(&b.start));
         if sorted.is_empty() {
@@ -367,7 +398,9 @@ pub fn App() -> impl IntoView {
         let handle = StoredValue::new(None::<IntervalHandle>);
         let interval = set_interval_with_handle(
             move || {
-                let position = player.try_update_value(|p| p.as_mut().and_then(|p| p.position())).flatten();
+                let position = player
+                    .try_update_value(|p| p.as_mut().and_then(|p| p.position()))
+                    .flatten();
                 cursor.set(position);
                 if position.is_none()
                     && let Some(h) = handle.get_value()
@@ -424,7 +457,12 @@ pub fn App() -> impl IntoView {
         let in_control = event
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"));
+            .is_some_and(|el| {
+                matches!(
+                    el.tag_name().as_str(),
+                    "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"
+                )
+            });
         if !in_control {
             event.prevent_default();
             toggle_play();
@@ -437,15 +475,22 @@ pub fn App() -> impl IntoView {
         let prime = prime_count.get();
         let cursor = cursor.get();
         let Some(canvas) = canvas.get() else { return };
-        let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0);
-        let (width, height) = (f64::from(canvas.client_width()), f64::from(canvas.client_height()));
+        let ratio = web_sys::window()
+            .map(|w| w.device_pixel_ratio())
+            .unwrap_or(1.0);
+        let (width, height) = (
+            f64::from(canvas.client_width()),
+            f64::from(canvas.client_height()),
+        );
         // Resizing clears and reallocates the canvas: only when its size really changed.
         let (pixels_wide, pixels_high) = ((width * ratio) as u32, (height * ratio) as u32);
         if canvas.width() != pixels_wide || canvas.height() != pixels_high {
             canvas.set_width(pixels_wide);
             canvas.set_height(pixels_high);
         }
-        let Ok(Some(ctx)) = canvas.get_context("2d") else { return };
+        let Ok(Some(ctx)) = canvas.get_context("2d") else {
+            return;
+        };
         let ctx: web_sys::CanvasRenderingContext2d = ctx.unchecked_into();
         let _ = ctx.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0);
         let focus = notes.iter().map(|n| n.end()).fold(0.0, f64::max);

@@ -5,7 +5,10 @@ use std::cell::RefCell;
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, MessageChannel, RequestCache, RequestInit, Response, Url};
+use web_sys::{
+    Blob, BlobPropertyBag, HtmlAnchorElement, MessageChannel, RequestCache, RequestInit, Response,
+    Url,
+};
 
 /// The message of a JS exception (or its string form).
 pub fn js_message(value: &JsValue) -> String {
@@ -32,7 +35,11 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("{url}: {}", js_message(&e)))?;
     let response: Response = response.unchecked_into();
     if !response.ok() {
-        return Err(format!("{url}: HTTP {} {}", response.status(), response.status_text()));
+        return Err(format!(
+            "{url}: HTTP {} {}",
+            response.status(),
+            response.status_text()
+        ));
     }
     let buffer = response.array_buffer().map_err(|e| js_message(&e))?;
     let buffer = JsFuture::from(buffer)
@@ -75,14 +82,17 @@ pub fn download(bytes: &[u8], name: &str, mime: &str) -> Result<(), String> {
     let revoke = Closure::once_into_js(move || {
         let _ = Url::revoke_object_url(&url);
     });
-    let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 1000);
+    let _ = window()
+        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 1000);
     Ok(())
 }
 
 /// `?name=value` from the page's address.
 pub fn query_param(name: &str) -> Option<String> {
     let search = window().location().search().ok()?;
-    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
 }
 
 /// Milliseconds from a monotonic clock. The generation loop reads it every step: the
@@ -103,7 +113,8 @@ pub async fn yield_now() {
     let promise = Promise::new(&mut |resolve, _reject| {
         YIELD_CHANNEL.with(|cell| {
             let mut cell = cell.borrow_mut();
-            let channel = cell.get_or_insert_with(|| MessageChannel::new().expect("MessageChannel"));
+            let channel =
+                cell.get_or_insert_with(|| MessageChannel::new().expect("MessageChannel"));
             channel.port1().set_onmessage(Some(resolve.unchecked_ref()));
             let _ = channel.port2().post_message(&JsValue::NULL);
         });

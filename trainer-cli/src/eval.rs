@@ -74,7 +74,12 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         };
         let mut generator = request.generator(&manifest);
         generator
-            .run_sync(&model, &backend.device, request.notes, request.token_budget())
+            .run_sync(
+                &model,
+                &backend.device,
+                request.notes,
+                request.token_budget(),
+            )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let skip = generator.prime_notes;
         let notes = generator.finish();

@@ -37,7 +37,12 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     let mut generator = request.generator(&manifest);
     let started = Instant::now();
     generator
-        .run_sync(&model, &backend.device, request.notes, request.token_budget())
+        .run_sync(
+            &model,
+            &backend.device,
+            request.notes,
+            request.token_budget(),
+        )
         .map_err(|e| anyhow::anyhow!("reading logits failed: {e}"))?;
     let seconds = started.elapsed().as_secs_f64();
     let tokens = generator.generated.len();

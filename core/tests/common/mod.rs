@@ -61,4 +61,3 @@ pub fn note_on(channel: u8, key: u8, vel: u8) -> [u8; 3] {
 pub fn note_off(channel: u8, key: u8) -> [u8; 3] {
     [0x80 | channel, key, 0x40]
 }
-

@@ -70,7 +70,6 @@ pub fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 temp path")
 }
 
-
 /// A small real corpus: the six smallest Final Fantasy pieces, copied into a temp folder.
 pub fn small_corpus() -> Option<TempDir> {
     let source = corpora_dir()?.join("final-fantasy");
