@@ -18,7 +18,10 @@ train() { # run-name corpus flags...
   "$cli" train --data "$midi/$corpus" --style "$name" --out "runs/$name" "$@" $resume
 }
 eval_into() { # file bundle corpus
-  [ -s "$1" ] || "$cli" eval --model "$2" --data "$midi/$3" --pieces 4 --length 200 --seed 1 > "$1.tmp" && mv "$1.tmp" "$1"
+  if [ ! -s "$1" ]; then
+    "$cli" eval --model "$2" --data "$midi/$3" --pieces 4 --length 200 --seed 1 > "$1.tmp"
+    mv "$1.tmp" "$1"
+  fi
 }
 
 # 1. Epochs: the Final Fantasy model after 1, 8 and 15 epochs (15 = its best held-out loss).
