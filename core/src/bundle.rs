@@ -73,6 +73,13 @@ pub struct TrainingFacts {
     pub date: String,
     /// Files held out from training (paths relative to the corpus folder).
     pub validation_pieces: Vec<String>,
+    /// Whether the corpus was read with the sustain pedal (absent in bundles from before it
+    /// was read: they were not). `eval` reads files the same way.
+    #[serde(default)]
+    pub sustain_pedal: bool,
+    /// Semitone range training windows were transposed over ([0, 0]: none).
+    #[serde(default)]
+    pub transpose: [i8; 2],
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,8 +1,12 @@
 //! Training data: token-id sequences per piece, the train/validation split, and windows.
 
-use rand::SeedableRng;
+use std::ops::RangeInclusive;
+
 use rand::rngs::ChaCha8Rng;
-use rand::seq::SliceRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+
+use crate::vocab::Vocabulary;
 
 /// What a window is trained to predict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -31,11 +35,131 @@ pub fn split_pieces(count: usize, validation_fraction: f64, seed: u64) -> (Vec<u
     (order, validation)
 }
 
-/// A window: `seq_len + 1` tokens of one piece starting at `start` (inputs, then shifted targets).
+/// How files are split into training and validation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// A seeded shuffle of the folder's files (runs from before `content` existed).
+    #[default]
+    Shuffle,
+    /// Each file by a seeded hash of its bytes, whatever folder it is read from: a file held
+    /// out of a style's run is also held out of a run on all corpora together, so a network
+    /// pretrained on everything never saw the files its fine-tuned styles are scored on.
+    Content,
+}
+
+/// Splits pieces by a hash of their content (see [`Split::Content`]): a piece is held out when
+/// its seeded hash falls under `validation_fraction`. As with [`split_pieces`], two or more
+/// pieces always keep one of each: the lowest hash is held out, the highest trained on.
+pub fn split_by_content(
+    content_hashes: &[u64],
+    validation_fraction: f64,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
+    let keys: Vec<u64> = content_hashes
+        .iter()
+        .map(|&h| {
+            // SplitMix64 of hash ^ seed: a uniform value per (file, seed).
+            let mut z =
+                (h ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_add(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        })
+        .collect();
+    let threshold = (validation_fraction.clamp(0.0, 1.0) * u64::MAX as f64) as u64;
+    let mut held_out: Vec<bool> = keys.iter().map(|&k| k < threshold).collect();
+    if keys.len() >= 2 {
+        let lowest = (0..keys.len()).min_by_key(|&i| keys[i]).expect("non-empty");
+        let highest = (0..keys.len()).max_by_key(|&i| keys[i]).expect("non-empty");
+        held_out[lowest] = true;
+        held_out[highest] = false;
+    }
+    (0..keys.len()).partition(|&i| !held_out[i])
+}
+
+/// A window: `seq_len + 1` tokens of one piece starting at `start` (inputs, then shifted targets),
+/// played `transpose` semitones away from where it was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
     pub piece: usize,
     pub start: usize,
+    pub transpose: i8,
+}
+
+/// Transposition on token ids: for every shift in a range, where each id goes. Augmenting
+/// windows this way costs a table lookup per token, with no re-tokenizing and no copy of the
+/// corpus.
+#[derive(Clone, Debug)]
+pub struct Transposer {
+    lowest: i8,
+    /// `maps[shift - lowest][id]`: the id of the transposed token, if the vocabulary holds it.
+    maps: Vec<Vec<Option<u32>>>,
+}
+
+impl Transposer {
+    pub fn new(vocab: &Vocabulary, semitones: RangeInclusive<i8>) -> Self {
+        let maps = semitones
+            .clone()
+            .map(|shift| {
+                vocab
+                    .tokens()
+                    .iter()
+                    .map(|token| {
+                        let moved = token.transposed(shift)?;
+                        let id = vocab.id(&moved);
+                        (id != crate::vocab::UNKNOWN_ID || moved == crate::Token::Unknown)
+                            .then_some(id)
+                    })
+                    .collect()
+            })
+            .collect();
+        Transposer {
+            lowest: *semitones.start(),
+            maps,
+        }
+    }
+
+    /// Shifts under which every id of `ids` has a transposed token in the vocabulary (0, which
+    /// changes nothing, always qualifies).
+    pub fn allowed(&self, ids: &[u32]) -> Vec<i8> {
+        (0..self.maps.len())
+            .filter(|&i| {
+                ids.iter()
+                    .all(|&id| self.maps[i].get(id as usize).is_some_and(Option::is_some))
+            })
+            .map(|i| self.lowest + i as i8)
+            .chain(std::iter::once(0))
+            .collect::<std::collections::BTreeSet<i8>>()
+            .into_iter()
+            .collect()
+    }
+
+    /// The id of `id`'s token moved by `shift` (unchanged where the table has no entry).
+    pub fn apply(&self, id: u32, shift: i8) -> u32 {
+        if shift == 0 {
+            return id;
+        }
+        usize::try_from(i16::from(shift) - i16::from(self.lowest))
+            .ok()
+            .and_then(|i| self.maps.get(i))
+            .and_then(|map| map.get(id as usize).copied().flatten())
+            .unwrap_or(id)
+    }
+
+    /// Gives each window a shift drawn from those its tokens allow.
+    pub fn draw(
+        &self,
+        windows: &mut [Window],
+        pieces: &[Vec<u32>],
+        seq_len: usize,
+        rng: &mut impl Rng,
+    ) {
+        for window in windows {
+            let ids = &pieces[window.piece][window.start..window.start + seq_len + 1];
+            window.transpose = *self.allowed(ids).choose(rng).unwrap_or(&0);
+        }
+    }
 }
 
 /// Windows of `seq_len` inputs over `pieces`, `stride` apart, each piece starting at `offset`
@@ -49,13 +173,68 @@ pub fn windows(pieces: &[Vec<u32>], seq_len: usize, stride: usize, offset: usize
         }
         let last_start = tokens.len() - seq_len - 1;
         let first = (offset % stride).min(last_start);
-        out.extend(
-            (first..=last_start)
-                .step_by(stride)
-                .map(|start| Window { piece, start }),
-        );
+        out.extend((first..=last_start).step_by(stride).map(|start| Window {
+            piece,
+            start,
+            transpose: 0,
+        }));
     }
     out
+}
+
+/// Batches for stateful training (truncated backpropagation through time): `batch` streams,
+/// each playing whole pieces window after window, so row `r` of batch `k + 1` continues row `r`
+/// of batch `k` and the recurrent state can be carried across. Pieces are dealt to streams in a
+/// seeded order, each to the stream with the fewest windows so far, and the epoch ends with the
+/// shortest stream (the others' tails wait for the next epoch's deal). Each piece's windows
+/// start at `offset % seq_len` and share one transposition drawn from those all its windows
+/// allow. Returns the batches and, per batch and row, whether the row continues the previous
+/// batch's (false: a new piece starts there, from a zero state).
+pub fn stream_batches(
+    pieces: &[Vec<u32>],
+    seq_len: usize,
+    batch: usize,
+    offset: usize,
+    transposer: Option<&Transposer>,
+    rng: &mut impl Rng,
+) -> (Vec<Vec<Window>>, Vec<Vec<bool>>) {
+    let batch = batch.max(1);
+    let mut order: Vec<usize> = (0..pieces.len()).collect();
+    order.shuffle(rng);
+    let mut streams: Vec<Vec<(Window, bool)>> = vec![Vec::new(); batch];
+    for piece in order {
+        let Some(last_start) = pieces[piece].len().checked_sub(seq_len + 1) else {
+            continue;
+        };
+        let first = (offset % seq_len.max(1)).min(last_start);
+        let starts = (first..=last_start).step_by(seq_len.max(1));
+        let transpose = match transposer {
+            Some(t) => *t.allowed(&pieces[piece]).choose(rng).unwrap_or(&0),
+            None => 0,
+        };
+        let stream = streams
+            .iter_mut()
+            .min_by_key(|s| s.len())
+            .expect("at least one stream");
+        stream.extend(starts.enumerate().map(|(i, start)| {
+            let window = Window {
+                piece,
+                start,
+                transpose,
+            };
+            (window, i > 0)
+        }));
+    }
+    let rounds = streams.iter().map(Vec::len).min().unwrap_or(0);
+    (0..rounds)
+        .map(|k| {
+            let rows = streams.iter().map(|s| s[k]);
+            (
+                rows.clone().map(|r| r.0).collect(),
+                rows.map(|r| r.1).collect(),
+            )
+        })
+        .unzip()
 }
 
 /// A batch as flat row-major ids, ready to become tensors.
@@ -69,11 +248,13 @@ pub struct Batch {
     pub targets: Vec<i64>,
 }
 
+/// `transposer` applies each window's `transpose`; without one, windows are taken as written.
 pub fn make_batch(
     pieces: &[Vec<u32>],
     windows: &[Window],
     seq_len: usize,
     targets: Targets,
+    transposer: Option<&Transposer>,
 ) -> Batch {
     let mut batch = Batch {
         size: windows.len(),
@@ -82,7 +263,18 @@ pub fn make_batch(
         targets: Vec::with_capacity(windows.len() * seq_len),
     };
     for window in windows {
-        let tokens = &pieces[window.piece][window.start..window.start + seq_len + 1];
+        let written = &pieces[window.piece][window.start..window.start + seq_len + 1];
+        let moved: Vec<u32>;
+        let tokens = match transposer {
+            Some(t) if window.transpose != 0 => {
+                moved = written
+                    .iter()
+                    .map(|&id| t.apply(id, window.transpose))
+                    .collect();
+                &moved
+            }
+            _ => written,
+        };
         batch
             .inputs
             .extend(tokens[..seq_len].iter().map(|&t| i64::from(t)));
@@ -99,6 +291,7 @@ pub fn make_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Token;
 
     #[test]
     fn split_is_seeded_disjoint_and_never_empty() {
@@ -112,23 +305,117 @@ mod tests {
     }
 
     #[test]
+    fn content_split_follows_each_file_not_the_folder() {
+        let hashes: Vec<u64> = (0..200u64)
+            .map(|i| i.wrapping_mul(0x2545_f491_4f6c_dd1d))
+            .collect();
+        let (train, val) = split_by_content(&hashes, 0.1, 1);
+        assert_eq!(train.len() + val.len(), 200);
+        assert!((10..=30).contains(&val.len()), "{}", val.len());
+        // The same files in another folder, among others: the same ones are held out.
+        let mut more = hashes[50..120].to_vec();
+        more.extend((0..40u64).map(|i| i ^ 0xdead_beef));
+        let (_, val_more) = split_by_content(&more, 0.1, 1);
+        for (i, h) in more.iter().enumerate().take(70) {
+            let original = hashes.iter().position(|x| x == h).unwrap();
+            assert_eq!(
+                val_more.contains(&i),
+                val.contains(&original),
+                "file {original}"
+            );
+        }
+        assert_ne!(split_by_content(&hashes, 0.1, 2).1, val, "seeded");
+        assert_eq!(split_by_content(&hashes[..2], 0.0, 1).1.len(), 1);
+        assert_eq!(split_by_content(&hashes[..2], 1.0, 1).0.len(), 1);
+    }
+
+    #[test]
     fn windows_and_batches_line_up_inputs_with_targets() {
         let pieces = vec![(0..10).collect::<Vec<u32>>(), vec![100, 101]];
         let w = windows(&pieces, 4, 4, 0);
-        assert_eq!(
-            w,
-            vec![Window { piece: 0, start: 0 }, Window { piece: 0, start: 4 }]
-        );
+        let at = |piece, start| Window {
+            piece,
+            start,
+            transpose: 0,
+        };
+        assert_eq!(w, vec![at(0, 0), at(0, 4)]);
         let shifted = windows(&pieces, 4, 4, 5);
-        assert_eq!(
-            shifted,
-            vec![Window { piece: 0, start: 1 }, Window { piece: 0, start: 5 }]
-        );
+        assert_eq!(shifted, vec![at(0, 1), at(0, 5)]);
 
-        let every = make_batch(&pieces, &w, 4, Targets::EveryPosition);
+        let every = make_batch(&pieces, &w, 4, Targets::EveryPosition, None);
         assert_eq!(every.inputs, vec![0, 1, 2, 3, 4, 5, 6, 7]);
         assert_eq!(every.targets, vec![1, 2, 3, 4, 5, 6, 7, 8]);
-        let last = make_batch(&pieces, &w, 4, Targets::LastOnly);
+        let last = make_batch(&pieces, &w, 4, Targets::LastOnly, None);
         assert_eq!(last.targets, vec![4, 8]);
+    }
+
+    #[test]
+    fn stream_batches_continue_each_row_through_whole_pieces() {
+        let pieces: Vec<Vec<u32>> = [13usize, 9, 17, 4, 11]
+            .iter()
+            .map(|&n| (0..n as u32).collect())
+            .collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let (batches, continues) = stream_batches(&pieces, 4, 2, 0, None, &mut rng);
+        assert!(!batches.is_empty());
+        for (k, (rows, flags)) in batches.iter().zip(&continues).enumerate() {
+            assert_eq!(rows.len(), 2);
+            for (r, (window, &continues)) in rows.iter().zip(flags).enumerate() {
+                if continues {
+                    let before = batches[k - 1][r];
+                    assert_eq!(before.piece, window.piece);
+                    assert_eq!(before.start + 4, window.start, "contiguous windows");
+                } else {
+                    assert_eq!(window.start, 0, "a piece starts at its beginning");
+                }
+            }
+        }
+        // Windows never overrun their piece; the 5-token piece is too short for one.
+        for w in batches.iter().flatten() {
+            assert!(w.start + 5 <= pieces[w.piece].len());
+            assert_ne!(w.piece, 3);
+        }
+        // Seeded.
+        let again = stream_batches(&pieces, 4, 2, 0, None, &mut ChaCha8Rng::seed_from_u64(1));
+        assert_eq!(again, (batches, continues));
+    }
+
+    #[test]
+    fn transposed_windows_move_pitches_and_only_within_the_vocabulary() {
+        let text = |t: &[&str]| t.iter().map(|s| s.parse().unwrap()).collect::<Vec<Token>>();
+        let corpus = text(&["C4", "d:6", "w:6", "E4", "d:6", "w:6", "B7", "d:6"]);
+        let vocab = Vocabulary::build_transposed([corpus.as_slice()], 1, -2..=2);
+        let ids = vocab.encode(&corpus);
+        let transposer = Transposer::new(&vocab, -2..=2);
+        // B7 + 2 = C#8 is off the piano, so +2 is never allowed for a window holding B7.
+        assert_eq!(transposer.allowed(&ids), vec![-2, -1, 0, 1]);
+        assert_eq!(transposer.allowed(&ids[..3]), vec![-2, -1, 0, 1, 2]);
+        let pieces = vec![ids.clone()];
+        let window = Window {
+            piece: 0,
+            start: 0,
+            transpose: -2,
+        };
+        let batch = make_batch(
+            &pieces,
+            &[window],
+            7,
+            Targets::EveryPosition,
+            Some(&transposer),
+        );
+        let moved: Vec<u32> = batch.inputs.iter().map(|&i| i as u32).collect();
+        assert_eq!(
+            vocab.decode(&moved),
+            text(&["A#3", "d:6", "w:6", "D4", "d:6", "w:6", "A7"])
+        );
+        // Draws are seeded and always allowed.
+        let mut all = windows(&pieces, 3, 1, 0);
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        transposer.draw(&mut all, &pieces, 3, &mut rng);
+        for w in &all {
+            let span = &pieces[0][w.start..w.start + 4];
+            assert!(transposer.allowed(span).contains(&w.transpose), "{w:?}");
+        }
+        assert!(all.iter().any(|w| w.transpose != 0));
     }
 }

@@ -26,5 +26,5 @@ pub mod vocab;
 
 pub use error::{LoadError, MidiError};
 pub use score::{Note, Score, ScoreInfo};
-pub use tokens::{Token, Tokenizer, TokenizerKind};
+pub use tokens::{Token, TokenKind, Tokenizer, TokenizerKind};
 pub use vocab::Vocabulary;

@@ -117,15 +117,32 @@ impl Vocabulary {
     /// number of occurrences dropped. Ids follow the tokens' natural order (pitches, durations,
     /// shifts, velocities), so the same corpus always gives the same ids.
     pub fn build<'a>(sequences: impl IntoIterator<Item = &'a [Token]>, min_count: u64) -> Self {
-        let mut counts: HashMap<&Token, u64> = HashMap::new();
+        Self::build_transposed(sequences, min_count, 0..=0)
+    }
+
+    /// As [`build`](Self::build), counting every token also at each shift in `semitones` (where
+    /// it stays on the piano), so a model trained on transposed windows knows every pitch those
+    /// windows hold.
+    pub fn build_transposed<'a>(
+        sequences: impl IntoIterator<Item = &'a [Token]>,
+        min_count: u64,
+        semitones: std::ops::RangeInclusive<i8>,
+    ) -> Self {
+        let mut counts: HashMap<Token, u64> = HashMap::new();
         for sequence in sequences {
             for token in sequence {
-                *counts.entry(token).or_default() += 1;
+                for shift in semitones.clone() {
+                    if shift == 0 {
+                        *counts.entry(token.clone()).or_default() += 1;
+                    } else if let Some(moved) = token.transposed(shift) {
+                        *counts.entry(moved).or_default() += 1;
+                    }
+                }
             }
         }
         let mut kept: Vec<(&Token, u64)> = Vec::new();
         let mut dropped = 0;
-        for (token, count) in counts {
+        for (token, &count) in &counts {
             if *token == Token::Unknown || count < min_count.max(1) {
                 dropped += count;
             } else {

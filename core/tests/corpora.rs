@@ -15,7 +15,12 @@ fn every_corpus_file_reads_and_round_trips_on_the_grid() {
         return;
     };
     let timed = Tokenizer::new(TokenizerKind::Timed);
-    for (style, expected_files) in [("final-fantasy", 92), ("beethoven", 29), ("jazz", 46)] {
+    for (style, expected_files) in [
+        ("final-fantasy", 92),
+        ("beethoven", 29),
+        ("jazz", 46),
+        ("bach-chorales", 408),
+    ] {
         let files = find_midi_files(&[root.join(style)]).unwrap();
         assert_eq!(files.len(), expected_files, "{style}");
         let scores: Vec<_> = files
@@ -46,8 +51,10 @@ fn every_corpus_file_reads_and_round_trips_on_the_grid() {
             rate.exact_rate()
         );
         assert!(rate.onset_rate() > 0.999, "{style}: {rate:?}");
-        // Durations lose only where two tracks hold the same key at once (MIDI can't).
-        assert!(rate.exact_rate() > 0.97, "{style}: {rate:?}");
+        // Durations lose only where two tracks hold the same key at once (one MIDI channel
+        // can't). The sustain pedal makes that likelier: Final Fantasy keeps 96.9 % with it,
+        // 97.4 % without.
+        assert!(rate.exact_rate() > 0.965, "{style}: {rate:?}");
     }
 }
 

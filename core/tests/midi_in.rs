@@ -236,6 +236,7 @@ fn drums_are_left_out_unless_asked_for() {
         &file,
         &ReadOptions {
             include_drums: true,
+            ..ReadOptions::default()
         },
     )
     .unwrap();
@@ -304,4 +305,108 @@ fn absurd_declared_sizes_do_not_allocate_or_hang() {
         read_midi(&too_big, &ReadOptions::default()),
         Err(MidiError::TooLarge { .. })
     ));
+}
+
+fn pedal(channel: u8, down: bool) -> [u8; 3] {
+    [0xb0 | channel, 64, if down { 127 } else { 0 }]
+}
+
+fn read_without_pedal(bytes: &[u8]) -> Score {
+    let options = ReadOptions {
+        sustain_pedal: false,
+        ..ReadOptions::default()
+    };
+    read_midi(bytes, &options).expect("file should parse")
+}
+
+#[test]
+fn sustain_pedal_holds_released_keys_until_it_lifts() {
+    // Pedal down, C4 for half a beat, E4 for half a beat; pedal up at beat 3.
+    let track = events(&[
+        (0, &pedal(0, true)),
+        (0, &note_on(0, 60, 90)),
+        (48, &note_off(0, 60)),
+        (0, &note_on(0, 64, 70)),
+        (48, &note_off(0, 64)),
+        (192, &pedal(0, false)),
+        // After the pedal lifts, keys end when released again.
+        (0, &note_on(0, 67, 80)),
+        (48, &note_off(0, 67)),
+        (0, END_OF_TRACK),
+    ]);
+    let file = smf(0, 96, &[track]);
+    assert_eq!(
+        notes(&read(&file)),
+        vec![(0.0, 3.0, 60), (0.5, 2.5, 64), (3.0, 0.5, 67)]
+    );
+    // --no-pedal reads what the fingers did.
+    assert_eq!(
+        notes(&read_without_pedal(&file)),
+        vec![(0.0, 0.5, 60), (0.5, 0.5, 64), (3.0, 0.5, 67)]
+    );
+}
+
+#[test]
+fn sustain_pedal_is_per_channel_and_a_held_key_down_outlasts_it() {
+    let track = events(&[
+        (0, &pedal(1, true)),
+        (0, &note_on(0, 60, 90)), // channel 0: no pedal
+        (0, &note_on(1, 48, 90)), // channel 1: pedalled
+        (0, &note_on(1, 52, 90)), // channel 1: still held down when the pedal lifts
+        (96, &note_off(0, 60)),
+        (0, &note_off(1, 48)),
+        (96, &pedal(1, false)),
+        (96, &note_off(1, 52)),
+        (0, END_OF_TRACK),
+    ]);
+    assert_eq!(
+        notes(&read(&smf(0, 96, &[track]))),
+        vec![(0.0, 2.0, 48), (0.0, 3.0, 52), (0.0, 1.0, 60)]
+    );
+}
+
+#[test]
+fn restriking_a_pedalled_key_ends_the_held_note() {
+    let track = events(&[
+        (0, &pedal(0, true)),
+        (0, &note_on(0, 60, 90)),
+        (48, &note_off(0, 60)),
+        (48, &note_on(0, 60, 60)), // struck again at beat 1 while the pedal holds the first
+        (48, &note_off(0, 60)),
+        (144, &pedal(0, false)), // lifts at beat 3
+        (0, END_OF_TRACK),
+    ]);
+    let score = read(&smf(0, 96, &[track]));
+    assert_eq!(notes(&score), vec![(0.0, 1.0, 60), (1.0, 2.0, 60)]);
+    assert_eq!(score.notes[1].velocity, 60);
+}
+
+#[test]
+fn pedal_still_down_at_the_end_of_the_track_ends_with_it() {
+    let track = events(&[
+        (0, &pedal(0, true)),
+        (0, &note_on(0, 60, 90)),
+        (48, &note_off(0, 60)),
+        (240, END_OF_TRACK),
+    ]);
+    assert_eq!(notes(&read(&smf(0, 96, &[track]))), vec![(0.0, 3.0, 60)]);
+}
+
+#[test]
+fn a_restrike_written_before_the_old_note_off_keeps_the_new_note_length() {
+    // Some sequencers write a repeated key as note-on (new) then note-off (old) at the same tick.
+    let track = events(&[
+        (0, &note_on(0, 60, 90)),
+        (96, &note_on(0, 60, 70)),
+        (0, &note_off(0, 60)),
+        (96, &note_off(0, 60)),
+        (0, END_OF_TRACK),
+    ]);
+    for score in [
+        read(&smf(0, 96, std::slice::from_ref(&track))),
+        read_without_pedal(&smf(0, 96, &[track])),
+    ] {
+        assert_eq!(notes(&score), vec![(0.0, 1.0, 60), (1.0, 1.0, 60)]);
+        assert_eq!(score.notes[1].velocity, 70);
+    }
 }

@@ -43,7 +43,8 @@ fn timed_tokens_keep_rhythm_and_octaves() {
         note(0.0, 1.0, 64),
         note(1.5, 0.25, 72),
     ]);
-    let expected = tokens(&["C2", "d:48", "C4", "E4", "d:12", "w:18", "C5", "d:3"]);
+    // Loudness 80 is bucket 2 of 4, said once at the start.
+    let expected = tokens(&["v:2", "C2", "d:48", "C4", "E4", "d:12", "w:18", "C5", "d:3"]);
     assert_eq!(encoded, expected);
     let decoded = tokenizer.decode(&encoded);
     assert_eq!(decoded.len(), 4);
@@ -125,8 +126,8 @@ fn long_silences_are_shortened_and_long_gaps_split_into_shifts() {
     let encoded = tokenizer.encode(&[note(0.0, 1.0, 60), note(10.0, 1.0, 62), note(1e9, 1.0, 64)]);
     // 10 beats = 120 steps = 48 + 48 + 24; 1e9 beats shortened to 16 beats = 4 × 48.
     let expected = tokens(&[
-        "C4", "d:12", "w:48", "w:48", "w:24", "D4", "d:12", "w:48", "w:48", "w:48", "w:48", "E4",
-        "d:12",
+        "v:2", "C4", "d:12", "w:48", "w:48", "w:24", "D4", "d:12", "w:48", "w:48", "w:48", "w:48",
+        "E4", "d:12",
     ]);
     assert_eq!(encoded, expected);
 }

@@ -7,7 +7,8 @@ use motif::midi::{ReadOptions, WriteOptions, read_midi, write_midi};
 use motif::{Tokenizer, TokenizerKind, Vocabulary};
 
 fuzz_target!(|data: &[u8]| {
-    let options = ReadOptions { include_drums: data.first().is_some_and(|b| b & 1 == 1) };
+    let flags = data.first().copied().unwrap_or(0);
+    let options = ReadOptions { include_drums: flags & 1 == 1, sustain_pedal: flags & 2 == 0 };
     let Ok(score) = read_midi(data, &options) else { return };
     for kind in TokenizerKind::ALL {
         let tokenizer = Tokenizer::new(kind);

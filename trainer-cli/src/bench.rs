@@ -14,7 +14,7 @@ use crate::backend;
 use crate::cli::{BenchArgs, Cli, Command};
 use crate::dataset;
 use crate::recipe::Recipe;
-use crate::train::{epoch_batches, make_optimizer, train_step};
+use crate::train::{epoch_batches, make_optimizer, train_step, transposer};
 
 /// Keras, seed network, final-fantasy, batch 128: 1,279 s per epoch, ~3,500 time steps/s.
 const KERAS_EPOCH_SECONDS: f64 = 1279.0;
@@ -49,14 +49,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     };
     let mut recipe = Recipe::from_args(&train_args);
     let backend = backend::select(args.backend)?;
-    let data = dataset::prepare(
-        &recipe.data,
-        &recipe.tokenizer,
-        None,
-        recipe.min_count,
-        recipe.validation_fraction,
-        recipe.seed,
-    )?;
+    let data = dataset::prepare(&recipe, None)?;
     recipe.model.vocab_size = data.vocab.len();
     let per_epoch = windows(&data.train, recipe.seq_len, recipe.stride, 0)
         .len()
@@ -79,7 +72,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     device.seed(1);
     let mut model = recipe.model.init(&device);
     let mut optimizer = make_optimizer(&recipe);
-    let batches = epoch_batches(&data.train, &recipe, 1);
+    let transposer = transposer(&recipe, &data.vocab);
+    let batches = epoch_batches(&data.train, &recipe, transposer.as_ref(), 1).batches;
     let mut times = Vec::new();
     let mut steps = 0usize;
     for (i, windows) in batches.iter().take(args.batches + 1).enumerate() {
@@ -87,12 +81,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         model = train_step(
             model,
             &mut optimizer,
-            &data.train,
-            windows,
-            &recipe,
+            (&data.train, windows, None),
+            (&recipe, transposer.as_ref(), recipe.lr),
             &device,
         )
-        .0;
+        .model;
         // The first batch includes one-off allocation and warm-up.
         if i > 0 {
             times.push(started.elapsed().as_secs_f64());

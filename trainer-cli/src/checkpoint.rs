@@ -29,6 +29,10 @@ pub struct RunFile {
     pub train_tokens: usize,
     pub validation_tokens: usize,
     pub device: String,
+    /// The data folder's contents (see `dataset::Prepared::fingerprint`): --resume refuses
+    /// another. Absent in runs from before it was recorded.
+    #[serde(default)]
+    pub data_fingerprint: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use motif::TokenizerKind;
 use motif::model::CellKind;
 
 use crate::backend::BackendChoice;
-use crate::recipe::{OptimizerKind, Preset};
+use crate::recipe::{OptimizerKind, Preset, parse_transpose};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -59,6 +59,12 @@ pub struct InspectArgs {
     /// Keep channel-10 percussion notes.
     #[arg(long)]
     pub drums: bool,
+    /// Read notes as the keys were released, ignoring the sustain pedal (CC64).
+    #[arg(long)]
+    pub no_pedal: bool,
+    /// Training window length, for reporting pieces too short to train on.
+    #[arg(long, default_value_t = 100)]
+    pub seq_len: usize,
     /// Time reading + tokenizing instead of printing per-file facts: repeats each path's files
     /// for at least --bench-seconds and prints files/s and MB/s.
     #[arg(long)]
@@ -75,12 +81,24 @@ pub struct TrainArgs {
     /// Style id: names the run and, later, the bundle (e.g. final-fantasy).
     #[arg(long)]
     pub style: String,
-    /// `default`: our recipe. `seed`: the report's network and training, for comparison.
-    #[arg(long, value_enum, default_value_t = Preset::Default)]
-    pub preset: Preset,
+    /// `default`: our recipe. `seed`: the report's network and training, for comparison
+    /// [default: default].
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
     /// Token scheme [default: timed; seed for --preset seed].
     #[arg(long)]
     pub tokenizer: Option<TokenizerKind>,
+    /// Loudness buckets in timed tokens, 0 for none [default: 4].
+    #[arg(long)]
+    pub velocity_buckets: Option<u8>,
+    /// Read notes as the keys were released, ignoring the sustain pedal (CC64).
+    #[arg(long)]
+    pub no_pedal: bool,
+    /// Transpose each training window by a seeded random shift from MIN..MAX semitones, drawn
+    /// afresh every epoch (validation files stay as written); `none` turns it off
+    /// [default: -5..6; none for --preset seed].
+    #[arg(long, value_parser = parse_transpose, allow_hyphen_values = true)]
+    pub transpose: Option<[i8; 2]>,
     /// Recurrent cell [default: lstm].
     #[arg(long)]
     pub cell: Option<CellKind>,
@@ -117,27 +135,66 @@ pub struct TrainArgs {
     /// Learning rate [default: 0.002 for adam, 0.001 for rmsprop].
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Seeds the split, the initial weights, batch order and dropout.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Multiply the learning rate by this after each epoch that does not improve the held-out
+    /// loss, 1 for a constant rate [default: 0.5; 1 for --preset seed].
+    #[arg(long)]
+    pub lr_decay: Option<f64>,
+    /// Stop after this many epochs without a better held-out loss, 0 never [default: 3; never
+    /// for --preset seed]. May change on --resume.
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Seeds the split, the initial weights, batch order, transpositions and dropout [default: 1].
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Tokens seen fewer times in the training files map to near ones or <unk> [default: 2; seed 1].
     #[arg(long)]
     pub min_count: Option<u64>,
-    /// Share of files held out for validation.
-    #[arg(long, default_value_t = 0.1)]
-    pub validation_fraction: f64,
+    /// Share of files held out for validation [default: 0.1].
+    #[arg(long)]
+    pub validation_fraction: Option<f64>,
+    /// How files are held out: `content` (by a seeded hash of each file's bytes, so the same
+    /// file is held out whatever folder it is read from) or `shuffle` (a seeded shuffle of the
+    /// folder) [default: content].
+    #[arg(long, value_enum)]
+    pub split: Option<SplitArg>,
+    /// Start from a pretrained network: a run folder (its best epoch) or an exported bundle.
+    /// Its network shape, tokens and vocabulary are kept; the vocabulary must cover this
+    /// corpus.
+    #[arg(long)]
+    pub init: Option<PathBuf>,
     /// Stop each epoch after this many batches (quick trials, benchmarks).
     #[arg(long)]
     pub max_batches: Option<usize>,
+    /// Carry the recurrent state across each piece's consecutive windows (truncated
+    /// backpropagation through time), as generation carries it across a whole piece.
+    #[arg(long)]
+    pub stateful: bool,
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
     /// Run folder [default: runs/<style>].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Continue the run in --out from its last checkpoint (its saved recipe wins; --epochs may
-    /// raise the total).
+    /// Continue the run in --out from its last checkpoint. Recipe flags given must match the
+    /// saved recipe, and the data folder must hold the same files; --epochs may raise the total
+    /// and --patience may change.
     #[arg(long)]
     pub resume: bool,
+}
+
+/// `--split` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitArg {
+    Content,
+    Shuffle,
+}
+
+impl From<SplitArg> for motif::data::Split {
+    fn from(arg: SplitArg) -> Self {
+        match arg {
+            SplitArg::Content => motif::data::Split::Content,
+            SplitArg::Shuffle => motif::data::Split::Shuffle,
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -180,6 +237,9 @@ pub struct GenerateArgs {
     /// MIDI file.
     #[arg(long, default_value = "random")]
     pub prime: String,
+    /// Read the --prime file's notes as the keys were released, ignoring the sustain pedal.
+    #[arg(long)]
+    pub no_pedal: bool,
     /// Tempo written into the file.
     #[arg(long, default_value_t = 120.0)]
     pub tempo: f64,

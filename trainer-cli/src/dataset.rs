@@ -4,9 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use motif::corpus::{find_midi_files, load_file};
-use motif::data::split_pieces;
-use motif::midi::ReadOptions;
-use motif::{Token, Tokenizer, Vocabulary};
+use motif::data::{Split, split_by_content, split_pieces};
+use motif::{Token, Vocabulary};
+use sha2::{Digest, Sha256};
+
+use crate::recipe::Recipe;
 
 pub struct Prepared {
     pub vocab: Vocabulary,
@@ -19,19 +21,16 @@ pub struct Prepared {
     pub rejected: usize,
     /// Each training piece's tokens, for cutting primes.
     pub train_tokens: Vec<Vec<Token>>,
+    /// SHA-256 over every file's name and bytes: the same folder contents, the same value.
+    pub fingerprint: String,
 }
 
-/// Reads every MIDI file under `dir` (a bad file costs one line on stderr, never the run),
-/// tokenizes, splits by file, and builds the vocabulary from the training files, unless one is
-/// given (a resumed run keeps the vocabulary it started with).
-pub fn prepare(
-    dir: &Path,
-    tokenizer: &Tokenizer,
-    vocab: Option<Vocabulary>,
-    min_count: u64,
-    validation_fraction: f64,
-    seed: u64,
-) -> Result<Prepared> {
+/// Reads every MIDI file under the recipe's data folder (a bad file costs one line on stderr,
+/// never the run), tokenizes, splits by file, and builds the vocabulary from the training files
+/// (with their transpositions when the recipe augments), unless one is given (a resumed run
+/// keeps the vocabulary it started with). Pieces too short for one window are named on stderr.
+pub fn prepare(recipe: &Recipe, vocab: Option<Vocabulary>) -> Result<Prepared> {
+    let dir = recipe.data.as_path();
     if !dir.is_dir() {
         bail!(
             "data folder {} does not exist; pass --data with a folder of .mid files",
@@ -39,15 +38,30 @@ pub fn prepare(
         );
     }
     let files = find_midi_files(&[dir.to_path_buf()])?;
+    let name = |path: &Path| path.strip_prefix(dir).unwrap_or(path).display().to_string();
+    let options = recipe.read_options();
     let mut pieces: Vec<(PathBuf, Vec<Token>)> = Vec::new();
+    let mut content_hashes = Vec::new();
     let mut rejected = 0;
+    let mut fingerprint = Sha256::new();
     for path in &files {
-        match load_file(path, &ReadOptions::default()) {
+        let mut content_hash = 0;
+        if let Ok(bytes) = std::fs::read(path) {
+            fingerprint.update(name(path).as_bytes());
+            fingerprint.update((bytes.len() as u64).to_le_bytes());
+            fingerprint.update(&bytes);
+            let digest = Sha256::digest(&bytes);
+            content_hash = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"));
+        }
+        match load_file(path, &options) {
             Ok(score) if score.notes.is_empty() => {
                 eprintln!("{}: no notes (skipped)", path.display());
                 rejected += 1;
             }
-            Ok(score) => pieces.push((path.clone(), tokenizer.encode(&score.notes))),
+            Ok(score) => {
+                pieces.push((path.clone(), recipe.tokenizer.encode(&score.notes)));
+                content_hashes.push(content_hash);
+            }
             Err(err) => {
                 eprintln!("{err} (skipped)");
                 rejected += 1;
@@ -64,17 +78,25 @@ pub fn prepare(
     if rejected > 0 {
         eprintln!("skipped {rejected} of {} files", files.len());
     }
-    let (train_ids, validation_ids) = split_pieces(pieces.len(), validation_fraction, seed);
+    let (train_ids, validation_ids) = match recipe.split {
+        Split::Shuffle => split_pieces(pieces.len(), recipe.validation_fraction, recipe.seed),
+        Split::Content => {
+            split_by_content(&content_hashes, recipe.validation_fraction, recipe.seed)
+        }
+    };
     let vocab = vocab.unwrap_or_else(|| {
-        Vocabulary::build(train_ids.iter().map(|&i| pieces[i].1.as_slice()), min_count)
+        Vocabulary::build_transposed(
+            train_ids.iter().map(|&i| pieces[i].1.as_slice()),
+            recipe.min_count,
+            recipe.transpose_range(),
+        )
     });
     let encode = |ids: &[usize]| {
         ids.iter()
             .map(|&i| vocab.encode(&pieces[i].1))
             .collect::<Vec<_>>()
     };
-    let name = |path: &Path| path.strip_prefix(dir).unwrap_or(path).display().to_string();
-    Ok(Prepared {
+    let prepared = Prepared {
         train: encode(&train_ids),
         validation: encode(&validation_ids),
         train_names: train_ids.iter().map(|&i| name(&pieces[i].0)).collect(),
@@ -83,5 +105,40 @@ pub fn prepare(
         files: files.len(),
         rejected,
         vocab,
-    })
+        fingerprint: fingerprint
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    };
+    report_short(
+        "training",
+        &prepared.train_names,
+        &prepared.train,
+        recipe.seq_len,
+    );
+    report_short(
+        "validation",
+        &prepared.validation_names,
+        &prepared.validation,
+        recipe.seq_len,
+    );
+    Ok(prepared)
+}
+
+/// A piece of `seq_len` tokens or fewer makes no window: say so instead of dropping it silently.
+fn report_short(which: &str, names: &[String], pieces: &[Vec<u32>], seq_len: usize) {
+    let short: Vec<String> = names
+        .iter()
+        .zip(pieces)
+        .filter(|(_, ids)| ids.len() <= seq_len)
+        .map(|(name, ids)| format!("{name} ({} tokens)", ids.len()))
+        .collect();
+    if !short.is_empty() {
+        eprintln!(
+            "{} {which} file(s) shorter than one window of {seq_len} tokens, not used: {}",
+            short.len(),
+            short.join(", ")
+        );
+    }
 }

@@ -6,20 +6,27 @@ use motif::corpus::{find_midi_files, load_file};
 use motif::midi::ReadOptions;
 use motif::piece::{PieceRequest, Start};
 use motif::stats::PieceStats;
+use motif::vocab::UNKNOWN_ID;
+use motif::{TokenKind, Vocabulary};
 
 use crate::backend;
 use crate::bundle_io;
 use crate::cli::EvalArgs;
-use crate::train::validation_loss;
+use crate::train::held_out_nll;
 
 pub fn run(args: &EvalArgs) -> Result<()> {
     let backend = backend::select(args.backend)?;
     let (manifest, model) = bundle_io::load(&args.model, &backend.device)?;
     let vocab = &manifest.vocabulary;
+    // Read files the way the model's corpus was read.
+    let read_options = ReadOptions {
+        sustain_pedal: manifest.training.sustain_pedal,
+        ..ReadOptions::default()
+    };
     let files = find_midi_files(std::slice::from_ref(&args.data))?;
     let mut pieces = Vec::new();
     for path in &files {
-        match load_file(path, &ReadOptions::default()) {
+        match load_file(path, &read_options) {
             Ok(score) if !score.notes.is_empty() => {
                 let name = path
                     .strip_prefix(&args.data)
@@ -53,14 +60,18 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         .map(|(_, s)| vocab.encode(&manifest.tokenizer.encode(&s.notes)))
         .collect();
     let seq_len = manifest.training.seq_len.max(2);
-    let loss = validation_loss(&model, &ids, seq_len, 32, &backend.device);
+    let losses = KindLosses::of(
+        vocab,
+        held_out_nll(&model, &ids, seq_len, 32, &backend.device),
+    );
     println!(
         "{}: {} pieces scored ({which}); per-token loss {:.4} nats, perplexity {:.2}",
         manifest.style.id,
         scored.len(),
-        loss,
-        loss.exp()
+        losses.per_token(),
+        losses.per_token().exp()
     );
+    losses.print();
 
     let mut generated = Vec::new();
     for i in 0..args.pieces {
@@ -91,6 +102,87 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         .collect();
     print_comparison(&generated, &corpus, args.length);
     Ok(())
+}
+
+/// Held-out loss split by what each target token says, and per note over pitch + timing:
+/// the figure that compares models whose token sets differ (with or without velocity, seed or
+/// timed tokens).
+#[derive(Default)]
+struct KindLosses {
+    /// (summed nats, targets) per kind, in `TokenKind::ALL` order.
+    kinds: [(f64, usize); 5],
+    /// Notes the scored pitch targets start.
+    notes: usize,
+}
+
+impl KindLosses {
+    fn of(vocab: &Vocabulary, nll: Vec<(u32, f32)>) -> Self {
+        let mut out = KindLosses::default();
+        for (target, nats) in nll {
+            let token = vocab.token(target);
+            let slot = TokenKind::ALL
+                .iter()
+                .position(|k| *k == token.kind())
+                .expect("every kind is listed");
+            out.kinds[slot].0 += f64::from(nats);
+            out.kinds[slot].1 += 1;
+            if target != UNKNOWN_ID {
+                out.notes += token.note_count();
+            }
+        }
+        out
+    }
+
+    fn known(&self) -> impl Iterator<Item = (TokenKind, f64, usize)> + '_ {
+        TokenKind::ALL
+            .iter()
+            .zip(self.kinds)
+            .filter(|(kind, _)| **kind != TokenKind::Unknown)
+            .map(|(kind, (sum, count))| (*kind, sum, count))
+    }
+
+    /// Mean over known targets (`<unk>` is not scored, as in training).
+    fn per_token(&self) -> f64 {
+        let (sum, count) = self
+            .known()
+            .fold((0.0, 0), |(s, c), (_, sum, count)| (s + sum, c + count));
+        sum / count as f64
+    }
+
+    fn nats_per_note(&self) -> f64 {
+        let content: f64 = self
+            .known()
+            .filter(|(kind, _, _)| kind.is_note_content())
+            .map(|(_, sum, _)| sum)
+            .sum();
+        content / self.notes as f64
+    }
+
+    fn print(&self) {
+        let total: usize = self.kinds.iter().map(|k| k.1).sum();
+        let parts: Vec<String> = self
+            .known()
+            .filter(|(_, _, count)| *count > 0)
+            .map(|(kind, sum, count)| {
+                format!(
+                    "{} {:.3} ({:.0}%)",
+                    kind.name(),
+                    sum / count as f64,
+                    100.0 * count as f64 / total.max(1) as f64
+                )
+            })
+            .collect();
+        println!(
+            "loss per token kind (nats, share of targets): {}; <unk> targets not scored: {}",
+            parts.join(", "),
+            self.kinds[4].1
+        );
+        println!(
+            "nats per note (pitch + timing tokens over {} notes): {:.4}",
+            self.notes,
+            self.nats_per_note()
+        );
+    }
 }
 
 fn mean(stats: &[PieceStats], field: impl Fn(&PieceStats) -> f64) -> f64 {

@@ -105,14 +105,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         .to_vec();
 
     let recipe = &run.recipe;
-    let data = dataset::prepare(
-        &recipe.data,
-        &recipe.tokenizer,
-        Some(run.vocabulary.clone()),
-        recipe.min_count,
-        recipe.validation_fraction,
-        recipe.seed,
-    )?;
+    let data = dataset::prepare(recipe, Some(run.vocabulary.clone()))?;
     let primes = pick_primes(&data.train_names, &data.train_tokens, recipe.seed);
 
     let style = args.style.clone().unwrap_or_else(|| recipe.style.clone());
@@ -173,6 +166,8 @@ pub fn run(args: &ExportArgs) -> Result<()> {
                 .sum(),
             device: run.device.clone(),
             validation_pieces: data.validation_names.clone(),
+            sustain_pedal: recipe.sustain_pedal,
+            transpose: recipe.transpose,
             date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         },
         loss_plot,

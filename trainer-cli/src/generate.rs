@@ -21,7 +21,11 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
         "none" => Start::Nothing,
         "random" => Start::CorpusExcerpt,
         file => {
-            let score = load_file(file.as_ref(), &ReadOptions::default())?;
+            let options = ReadOptions {
+                sustain_pedal: !args.no_pedal,
+                ..ReadOptions::default()
+            };
+            let score = load_file(file.as_ref(), &options)?;
             Start::from_notes(score.notes).map_err(|e| anyhow::anyhow!("{file}: {e}"))?
         }
     };

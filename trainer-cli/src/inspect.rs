@@ -22,6 +22,7 @@ const MUSIC21_SECONDS_PER_FILE: f64 = 58.0 / 92.0;
 pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     let options = ReadOptions {
         include_drums: args.drums,
+        sustain_pedal: !args.no_pedal,
     };
     if args.bench {
         return bench(args, &options);
@@ -40,13 +41,22 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
             }
         };
         let tokens = tokenizers.clone().map(|t| t.encode(&score.notes));
-        print_file(path, &score, &tokens, args.json);
+        let short = tokens[1].len() <= args.seq_len;
+        print_file(
+            path,
+            &score,
+            &tokens,
+            args.json,
+            short.then_some(args.seq_len),
+        );
+        summary.short += usize::from(short);
         summary.add(&score, &tokens);
         for (all, file_tokens) in sequences.iter_mut().zip(tokens) {
             all.push(file_tokens);
         }
         summary.scores.push(score);
     }
+    summary.seq_len = args.seq_len;
     summary.finish(&tokenizers, &sequences, args.min_count);
     summary.print(args.json);
     Ok(if summary.rejected == 0 {
@@ -66,7 +76,14 @@ fn timing_text(timing: Timing) -> String {
     }
 }
 
-fn print_file(path: &Path, score: &Score, tokens: &[Vec<Token>; 2], json: bool) {
+/// `short`: the window length the file's timed tokens do not fill.
+fn print_file(
+    path: &Path,
+    score: &Score,
+    tokens: &[Vec<Token>; 2],
+    json: bool,
+    short: Option<usize>,
+) {
     let info = &score.info;
     if json {
         let line = json!({
@@ -82,6 +99,7 @@ fn print_file(path: &Path, score: &Score, tokens: &[Vec<Token>; 2], json: bool) 
             "drum_notes_skipped": info.drum_notes_skipped,
             "damaged_tracks": info.damaged_tracks,
             "tokens": { "seed": tokens[0].len(), "timed": tokens[1].len() },
+            "shorter_than_window": short.is_some(),
         });
         println!("{line}");
         return;
@@ -95,6 +113,11 @@ fn print_file(path: &Path, score: &Score, tokens: &[Vec<Token>; 2], json: bool) 
     }
     if info.drum_notes_skipped > 0 {
         warnings += &format!("  ({} drum notes left out)", info.drum_notes_skipped);
+    }
+    if let Some(seq_len) = short {
+        warnings += &format!(
+            "  (shorter than one training window of {seq_len} timed tokens: training skips it)"
+        );
     }
     println!(
         "{}: format {} | {} tracks | {} | {} tempo changes | {} notes | {:.1} beats, {:.1} s | tokens seed {} timed {}{}",
@@ -116,6 +139,9 @@ fn print_file(path: &Path, score: &Score, tokens: &[Vec<Token>; 2], json: bool) 
 struct Summary {
     ok: usize,
     rejected: usize,
+    /// Files too short for one training window.
+    short: usize,
+    seq_len: usize,
     notes: usize,
     seconds: f64,
     tokens: [usize; 2],
@@ -182,6 +208,8 @@ impl Summary {
             let line = json!({ "summary": {
                 "files_ok": self.ok,
                 "files_rejected": self.rejected,
+                "files_shorter_than_window": self.short,
+                "window": self.seq_len,
                 "notes": self.notes,
                 "seconds": self.seconds,
                 "min_count": self.min_count,
@@ -198,6 +226,12 @@ impl Summary {
             self.notes,
             self.seconds / 60.0
         );
+        if self.short > 0 {
+            println!(
+                "{} file(s) shorter than one training window of {} timed tokens: training skips them",
+                self.short, self.seq_len
+            );
+        }
         for ((kind, full, cut, known, rate), tokens) in self.per_tokenizer.iter().zip(self.tokens) {
             println!(
                 "{kind:>5}: {tokens} tokens | vocabulary {full} ({cut} seen ≥{} times, covering {:.2}% of tokens) | round trip: pitch+onset {:.2}%, +duration {:.2}%",

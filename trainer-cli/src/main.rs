@@ -10,6 +10,7 @@ mod eval;
 mod export;
 mod fsutil;
 mod generate;
+mod init;
 mod inspect;
 mod plot;
 mod recipe;

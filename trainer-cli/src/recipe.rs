@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use motif::data::Targets;
+use motif::data::{Split, Targets};
+use motif::midi::ReadOptions;
 use motif::model::{CellKind, ModelConfig};
 use motif::{Tokenizer, TokenizerKind};
 use serde::{Deserialize, Serialize};
@@ -29,12 +30,52 @@ pub enum OptimizerKind {
     Rmsprop,
 }
 
+/// Every optimizer constant, written out so run.json says exactly how a run trained.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum OptimizerSettings {
+    Adam {
+        beta_1: f32,
+        beta_2: f32,
+        epsilon: f32,
+    },
+    /// Keras's RMSprop: rho 0.9, no momentum, epsilon 1e-7.
+    Rmsprop {
+        rho: f32,
+        momentum: f32,
+        epsilon: f32,
+    },
+}
+
+impl OptimizerSettings {
+    pub fn defaults(kind: OptimizerKind) -> Self {
+        match kind {
+            // burn's AdamConfig defaults.
+            OptimizerKind::Adam => OptimizerSettings::Adam {
+                beta_1: 0.9,
+                beta_2: 0.999,
+                epsilon: 1e-5,
+            },
+            OptimizerKind::Rmsprop => OptimizerSettings::Rmsprop {
+                rho: 0.9,
+                momentum: 0.0,
+                epsilon: 1e-7,
+            },
+        }
+    }
+}
+
 /// Everything that determines a run. With the same recipe and data, training is reproducible.
+/// Fields added after the first runs have defaults that describe how those runs trained, so
+/// their run.json still resumes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Recipe {
     pub style: String,
     pub data: PathBuf,
     pub preset: Preset,
+    /// Read the sustain pedal (CC64): released keys sound until it lifts.
+    #[serde(default)]
+    pub sustain_pedal: bool,
     pub tokenizer: Tokenizer,
     /// `vocab_size` is filled in from the data.
     pub model: ModelConfig,
@@ -45,19 +86,86 @@ pub struct Recipe {
     pub stride: usize,
     pub targets: Targets,
     pub optimizer: OptimizerKind,
+    /// `None` in runs from before it was written: the defaults for `optimizer`.
+    #[serde(default)]
+    pub optimizer_settings: Option<OptimizerSettings>,
     pub lr: f64,
+    /// The learning rate is multiplied by this after every epoch whose held-out loss is no
+    /// better than the best so far (1 = constant).
+    #[serde(default = "constant_rate")]
+    pub lr_decay: f64,
+    /// Stop after this many epochs without a better held-out loss.
+    #[serde(default)]
+    pub patience: Option<usize>,
+    /// Training windows are transposed by a shift drawn from this range (semitones, inclusive)
+    /// each epoch; [0, 0] trains on the files as written. Validation files never are.
+    #[serde(default)]
+    pub transpose: [i8; 2],
     /// Gradient norm clip per parameter tensor; none for the seed preset, as in Keras.
     pub grad_clip: Option<f32>,
     pub seed: u64,
     pub min_count: u64,
     pub validation_fraction: f64,
+    #[serde(default)]
+    pub split: Split,
+    /// Where the starting weights came from (`train --init`), if not from a random start.
+    #[serde(default)]
+    pub init: Option<String>,
+    /// Feed each piece's windows in order and carry the recurrent state from one window to the
+    /// next (truncated backpropagation through time) instead of starting every window at zero.
+    #[serde(default)]
+    pub stateful: bool,
     /// Stop each epoch after this many batches (quick runs and benchmarks).
     pub max_batches: Option<usize>,
 }
 
+fn constant_rate() -> f64 {
+    1.0
+}
+
+/// `-5..6`, `0` or `none` → an inclusive range of semitones that holds 0.
+pub fn parse_transpose(text: &str) -> Result<[i8; 2], String> {
+    let bad = || {
+        format!(
+            "'{text}' is not a transposition range (expected MIN..MAX in semitones, e.g. -5..6, or none)"
+        )
+    };
+    if text == "none" || text == "0" {
+        return Ok([0, 0]);
+    }
+    let (low, high) = text.split_once("..").ok_or_else(bad)?;
+    let low: i8 = low.trim().parse().map_err(|_| bad())?;
+    let high: i8 = high.trim().parse().map_err(|_| bad())?;
+    if low > 0 || high < 0 || low < -24 || high > 24 {
+        return Err(format!(
+            "--transpose {text}: the range must hold 0 and stay within two octaves (-24..24)"
+        ));
+    }
+    Ok([low, high])
+}
+
 impl Recipe {
+    pub fn optimizer_settings(&self) -> OptimizerSettings {
+        self.optimizer_settings
+            .clone()
+            .unwrap_or_else(|| OptimizerSettings::defaults(self.optimizer))
+    }
+
+    pub fn transpose_range(&self) -> std::ops::RangeInclusive<i8> {
+        self.transpose[0]..=self.transpose[1]
+    }
+
+    /// The read options training used, so eval and priming read files the same way.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            sustain_pedal: self.sustain_pedal,
+            ..ReadOptions::default()
+        }
+    }
+
     pub fn from_args(args: &TrainArgs) -> Recipe {
-        let seed_preset = args.preset == Preset::Seed;
+        let preset = args.preset.unwrap_or(Preset::Default);
+        let seed_preset = preset == Preset::Seed;
         let pick = |value: Option<usize>, seed: usize, default: usize| {
             value.unwrap_or(if seed_preset { seed } else { default })
         };
@@ -79,11 +187,16 @@ impl Recipe {
         } else {
             OptimizerKind::Adam
         });
+        let mut tokenizer = Tokenizer::new(tokenizer_kind);
+        if let (Tokenizer::Timed(config), Some(buckets)) = (&mut tokenizer, args.velocity_buckets) {
+            config.velocity_buckets = buckets;
+        }
         Recipe {
             style: args.style.clone(),
             data: args.data.clone(),
-            preset: args.preset,
-            tokenizer: Tokenizer::new(tokenizer_kind),
+            preset,
+            sustain_pedal: !args.no_pedal,
+            tokenizer,
             model,
             epochs: args.epochs.unwrap_or(if seed_preset { 200 } else { 30 }),
             batch: args.batch.unwrap_or(64),
@@ -95,14 +208,26 @@ impl Recipe {
                 Targets::EveryPosition
             },
             optimizer,
+            optimizer_settings: Some(OptimizerSettings::defaults(optimizer)),
             lr: args.lr.unwrap_or(match optimizer {
                 OptimizerKind::Rmsprop => 1e-3,
                 OptimizerKind::Adam => 2e-3,
             }),
+            lr_decay: args.lr_decay.unwrap_or(if seed_preset { 1.0 } else { 0.5 }),
+            patience: args
+                .patience
+                .map(|p| Some(p).filter(|p| *p > 0))
+                .unwrap_or(if seed_preset { None } else { Some(3) }),
+            transpose: args
+                .transpose
+                .unwrap_or(if seed_preset { [0, 0] } else { [-5, 6] }),
             grad_clip: if seed_preset { None } else { Some(1.0) },
-            seed: args.seed,
+            seed: args.seed.unwrap_or(1),
             min_count: args.min_count.unwrap_or(if seed_preset { 1 } else { 2 }),
-            validation_fraction: args.validation_fraction,
+            validation_fraction: args.validation_fraction.unwrap_or(0.1),
+            split: args.split.map_or(Split::Content, Split::from),
+            init: None,
+            stateful: args.stateful,
             max_batches: args.max_batches,
         }
     }

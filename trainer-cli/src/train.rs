@@ -9,15 +9,17 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, RmsPropConfig};
 use burn::prelude::*;
 use burn::tensor::Bytes;
+use burn::tensor::activation::log_softmax;
 use indicatif::{ProgressBar, ProgressStyle};
+use motif::Vocabulary;
 use motif::bundle::load_weights;
-use motif::data::{Targets, Window, make_batch, windows};
-use motif::model::MusicModel;
+use motif::data::{Batch, Targets, Transposer, Window, make_batch, stream_batches, windows};
+use motif::model::{ModelConfig, MusicModel, State};
+use motif::vocab::UNKNOWN_ID;
 use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -30,8 +32,9 @@ use crate::checkpoint::{
 use crate::cli::TrainArgs;
 use crate::dataset;
 use crate::fsutil::write_atomic;
+use crate::init::Pretrained;
 use crate::plot::loss_svg;
-use crate::recipe::{OptimizerKind, Recipe};
+use crate::recipe::{OptimizerSettings, Recipe};
 
 /// Folds several numbers into one RNG seed, so every epoch and batch has its own stream.
 fn mix(parts: &[u64]) -> u64 {
@@ -45,97 +48,225 @@ fn mix(parts: &[u64]) -> u64 {
 
 pub fn make_optimizer(recipe: &Recipe) -> ModuleOptimizer {
     let clip = recipe.grad_clip.map(GradientClippingConfig::Norm);
-    match recipe.optimizer {
-        OptimizerKind::Adam => AdamConfig::new().with_grad_clipping(clip).init(),
-        // Keras's RMSprop: rho 0.9, no momentum, epsilon 1e-7.
-        OptimizerKind::Rmsprop => RmsPropConfig::new()
-            .with_alpha(0.9)
-            .with_momentum(0.0)
-            .with_epsilon(1e-7)
+    match recipe.optimizer_settings() {
+        OptimizerSettings::Adam {
+            beta_1,
+            beta_2,
+            epsilon,
+        } => AdamConfig::new()
+            .with_beta_1(beta_1)
+            .with_beta_2(beta_2)
+            .with_epsilon(epsilon)
+            .with_grad_clipping(clip)
+            .init(),
+        OptimizerSettings::Rmsprop {
+            rho,
+            momentum,
+            epsilon,
+        } => RmsPropConfig::new()
+            .with_alpha(rho)
+            .with_momentum(momentum)
+            .with_epsilon(epsilon)
             .with_weight_decay(None::<WeightDecayConfig>)
             .with_grad_clipping(clip)
             .init(),
     }
 }
 
-/// The batches of one epoch: a seeded cut and shuffle of the training windows.
-pub fn epoch_batches(train: &[Vec<u32>], recipe: &Recipe, epoch: usize) -> Vec<Vec<Window>> {
-    let mut rng = ChaCha8Rng::seed_from_u64(mix(&[recipe.seed, epoch as u64]));
-    let offset = if recipe.stride > 1 {
-        rng.random_range(0..recipe.stride)
-    } else {
-        0
-    };
-    let mut all = windows(train, recipe.seq_len, recipe.stride, offset);
-    all.shuffle(&mut rng);
-    let mut batches: Vec<Vec<Window>> = all
-        .chunks(recipe.batch.max(1))
-        .map(<[Window]>::to_vec)
-        .collect();
-    if let Some(max) = recipe.max_batches {
-        batches.truncate(max);
-    }
-    batches
+/// The transposition table when the recipe augments, built once per run.
+pub fn transposer(recipe: &Recipe, vocab: &Vocabulary) -> Option<Transposer> {
+    (recipe.transpose != [0, 0]).then(|| Transposer::new(vocab, recipe.transpose_range()))
 }
 
-/// Mean loss of one batch (a scalar tensor, still attached to the graph) and its target count.
-pub fn batch_loss(
+/// One epoch's batches in training order.
+pub struct EpochPlan {
+    pub batches: Vec<Vec<Window>>,
+    /// Stateful runs: per batch and row, whether the row continues the previous batch's row
+    /// (so the state is carried) or starts a piece (from zero).
+    pub continues: Option<Vec<Vec<bool>>>,
+}
+
+/// The batches of one epoch: a seeded cut and shuffle of the training windows, each with a
+/// fresh seeded transposition when the recipe augments (the epoch costs the same as without);
+/// or, for a stateful recipe, streams of whole pieces in order.
+pub fn epoch_batches(
+    train: &[Vec<u32>],
+    recipe: &Recipe,
+    transposer: Option<&Transposer>,
+    epoch: usize,
+) -> EpochPlan {
+    let mut rng = ChaCha8Rng::seed_from_u64(mix(&[recipe.seed, epoch as u64]));
+    let mut plan = if recipe.stateful {
+        let offset = rng.random_range(0..recipe.seq_len.max(1));
+        let (batches, continues) = stream_batches(
+            train,
+            recipe.seq_len,
+            recipe.batch,
+            offset,
+            transposer,
+            &mut rng,
+        );
+        EpochPlan {
+            batches,
+            continues: Some(continues),
+        }
+    } else {
+        let offset = if recipe.stride > 1 {
+            rng.random_range(0..recipe.stride)
+        } else {
+            0
+        };
+        let mut all = windows(train, recipe.seq_len, recipe.stride, offset);
+        all.shuffle(&mut rng);
+        if let Some(transposer) = transposer {
+            transposer.draw(&mut all, train, recipe.seq_len, &mut rng);
+        }
+        EpochPlan {
+            batches: all
+                .chunks(recipe.batch.max(1))
+                .map(<[Window]>::to_vec)
+                .collect(),
+            continues: None,
+        }
+    };
+    if let Some(max) = recipe.max_batches {
+        plan.batches.truncate(max);
+        if let Some(continues) = &mut plan.continues {
+            continues.truncate(max);
+        }
+    }
+    plan
+}
+
+/// Logits [targets, vocab] for a batch (from `state`, or zero), the targets they predict, and
+/// the state after the batch.
+fn batch_logits(
     model: &MusicModel,
-    pieces: &[Vec<u32>],
-    windows: &[Window],
-    (seq_len, kind): (usize, Targets),
+    batch: &Batch,
+    (kind, state): (Targets, Option<State>),
     device: &Device,
-) -> (Tensor<1>, usize) {
-    let batch = make_batch(pieces, windows, seq_len, kind);
-    let n = batch.size;
-    let inputs = Tensor::<2, Int>::from_data(TensorData::new(batch.inputs, [n, seq_len]), device);
-    let targets_len = batch.targets.len();
-    let targets =
-        Tensor::<1, Int>::from_data(TensorData::new(batch.targets, [targets_len]), device);
+) -> (Tensor<2>, Tensor<1, Int>, State) {
+    let (n, seq_len) = (batch.size, batch.seq_len);
+    let inputs =
+        Tensor::<2, Int>::from_data(TensorData::new(batch.inputs.clone(), [n, seq_len]), device);
+    let targets = Tensor::<1, Int>::from_data(
+        TensorData::new(batch.targets.clone(), [batch.targets.len()]),
+        device,
+    );
+    let (features, state) = model.features(inputs, state);
     let logits = match kind {
         Targets::EveryPosition => {
-            let logits = model.forward(inputs);
+            let logits = model.head(features);
             let [_, _, vocab] = logits.dims();
             logits.reshape([n * seq_len, vocab])
         }
         Targets::LastOnly => {
-            let (features, _) = model.features(inputs, None);
             let [_, _, hidden] = features.dims();
             model.head(features.narrow(1, seq_len - 1, 1).reshape([n, hidden]))
         }
     };
-    (
-        CrossEntropyLossConfig::new()
-            .init(device)
-            .forward(logits, targets),
-        targets_len,
-    )
+    (logits, targets, state)
 }
 
-/// One optimizer step on one batch; returns the updated model, the batch's mean loss and its
-/// target count.
+/// Negative log-likelihood of each target [targets] (nats), still attached to the graph.
+fn target_nll(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    let count = targets.dims()[0];
+    log_softmax(logits, 1)
+        .gather(1, targets.reshape([count, 1]))
+        .reshape([count])
+        .neg()
+}
+
+/// Mean loss of one batch over its known targets (a scalar tensor, still attached to the
+/// graph), how many targets that is, and the recurrent state after the batch. `<unk>` targets
+/// are masked out: the model is never taught to predict "something it has no word for".
+pub fn batch_loss(
+    model: &MusicModel,
+    pieces: &[Vec<u32>],
+    windows: &[Window],
+    (seq_len, kind, state): (usize, Targets, Option<State>),
+    transposer: Option<&Transposer>,
+    device: &Device,
+) -> (Tensor<1>, usize, State) {
+    let batch = make_batch(pieces, windows, seq_len, kind, transposer);
+    let mask: Vec<f32> = batch
+        .targets
+        .iter()
+        .map(|&t| f32::from(u8::from(t != i64::from(UNKNOWN_ID))))
+        .collect();
+    let known = mask.iter().filter(|&&m| m > 0.0).count();
+    let mask = Tensor::<1>::from_data(TensorData::new(mask.clone(), [mask.len()]), device);
+    let (logits, targets, state) = batch_logits(model, &batch, (kind, state), device);
+    let loss = (target_nll(logits, targets) * mask)
+        .sum()
+        .div_scalar(known.max(1) as f64);
+    (loss, known, state)
+}
+
+/// What one training step produced.
+pub struct Step {
+    pub model: MusicModel,
+    /// The batch's mean loss and its (known) target count.
+    pub loss: f64,
+    pub targets: usize,
+    /// The state after the batch, cut from the graph, for a stateful run's next batch.
+    pub state: State,
+}
+
+/// One optimizer step on one batch, starting from `state` (stateful runs) or zero.
 pub fn train_step(
     model: MusicModel,
     optimizer: &mut ModuleOptimizer,
-    pieces: &[Vec<u32>],
-    windows: &[Window],
-    recipe: &Recipe,
+    (pieces, windows, state): (&[Vec<u32>], &[Window], Option<State>),
+    (recipe, transposer, lr): (&Recipe, Option<&Transposer>, f64),
     device: &Device,
-) -> (MusicModel, f64, usize) {
-    let (loss, targets) = batch_loss(
+) -> Step {
+    let (loss, targets, state) = batch_loss(
         &model,
         pieces,
         windows,
-        (recipe.seq_len, recipe.targets),
+        (recipe.seq_len, recipe.targets, state),
+        transposer,
         device,
     );
     let value = loss.clone().into_scalar::<f64>();
     let grads = GradientsParams::from_grads(loss.backward(), &model);
-    (optimizer.step(recipe.lr, model, grads), value, targets)
+    Step {
+        model: optimizer.step(lr, model, grads),
+        loss: value,
+        targets,
+        state: state.detach(),
+    }
 }
 
-/// Mean per-token negative log-likelihood (nats) on every position of non-overlapping windows
-/// of the held-out pieces, the same measure for every preset. NaN when no piece is long enough.
+/// (target id, negative log-likelihood in nats) for every position of non-overlapping windows
+/// of `pieces`: the one measure behind the held-out loss, whatever the preset, and behind
+/// `eval`'s losses per token kind.
+pub fn held_out_nll(
+    model: &MusicModel,
+    pieces: &[Vec<u32>],
+    seq_len: usize,
+    batch: usize,
+    device: &Device,
+) -> Vec<(u32, f32)> {
+    let all = windows(pieces, seq_len, seq_len, 0);
+    let mut out = Vec::new();
+    for chunk in all.chunks(batch.max(1)) {
+        let batch = make_batch(pieces, chunk, seq_len, Targets::EveryPosition, None);
+        let (logits, targets, _) =
+            batch_logits(model, &batch, (Targets::EveryPosition, None), device);
+        let nll = target_nll(logits, targets)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap_or_default();
+        out.extend(batch.targets.iter().map(|&t| t as u32).zip(nll));
+    }
+    out
+}
+
+/// Mean per-token negative log-likelihood (nats) of the known (non-`<unk>`) targets of the
+/// held-out pieces. NaN when no piece is long enough.
 pub fn validation_loss(
     model: &MusicModel,
     pieces: &[Vec<u32>],
@@ -143,24 +274,190 @@ pub fn validation_loss(
     batch: usize,
     device: &Device,
 ) -> f64 {
-    let all = windows(pieces, seq_len, seq_len, 0);
-    let (mut sum, mut count) = (0.0, 0usize);
-    for chunk in all.chunks(batch.max(1)) {
-        let (loss, targets) = batch_loss(
-            model,
-            pieces,
-            chunk,
-            (seq_len, Targets::EveryPosition),
-            device,
-        );
-        sum += loss.into_scalar::<f64>() * targets as f64;
-        count += targets;
-    }
+    let (sum, count) = held_out_nll(model, pieces, seq_len, batch, device)
+        .into_iter()
+        .filter(|(target, _)| *target != UNKNOWN_ID)
+        .fold((0.0, 0usize), |(s, c), (_, nll)| {
+            (s + f64::from(nll), c + 1)
+        });
     if count == 0 {
         f64::NAN
     } else {
         sum / count as f64
     }
+}
+
+/// Where the schedule stands after `history`: the learning-rate factor (one decay per epoch
+/// that did not beat the best held-out loss before it) and the epochs since the best. Derived
+/// from the saved metrics alone, so a resumed run continues the same schedule.
+pub fn schedule(history: &[EpochMetrics], lr_decay: f64) -> (f64, usize) {
+    let mut best = f64::INFINITY;
+    let (mut factor, mut since_best) = (1.0, 0);
+    for m in history {
+        if m.validation_loss.is_nan() || m.validation_loss < best {
+            best = best.min(m.validation_loss);
+            since_best = 0;
+        } else {
+            factor *= lr_decay;
+            since_best += 1;
+        }
+    }
+    (factor, since_best)
+}
+
+/// Recipe flags given with --resume must agree with the saved recipe: a silently ignored flag
+/// would train something other than what the user asked for.
+fn check_resume(saved: &Recipe, args: &TrainArgs) -> Result<()> {
+    let text = |value: &dyn std::fmt::Debug| format!("{value:?}").to_lowercase();
+    let m = &saved.model;
+    let pairs: Vec<(&str, Option<String>, String)> = vec![
+        (
+            "--preset",
+            args.preset.map(|v| text(&v)),
+            text(&saved.preset),
+        ),
+        (
+            "--tokenizer",
+            args.tokenizer.map(|v| v.to_string()),
+            saved.tokenizer.kind().to_string(),
+        ),
+        (
+            "--velocity-buckets",
+            args.velocity_buckets.map(|v| v.to_string()),
+            match &saved.tokenizer {
+                motif::Tokenizer::Timed(c) => c.velocity_buckets.to_string(),
+                motif::Tokenizer::Seed(_) => "none (seed tokens)".into(),
+            },
+        ),
+        (
+            "--no-pedal",
+            args.no_pedal.then(|| "given".to_string()),
+            if saved.sustain_pedal {
+                "not given"
+            } else {
+                "given"
+            }
+            .into(),
+        ),
+        (
+            "--transpose",
+            args.transpose.map(|v| text(&v)),
+            text(&saved.transpose),
+        ),
+        (
+            "--cell",
+            args.cell.map(|v| v.to_string()),
+            m.cell.to_string(),
+        ),
+        (
+            "--layers",
+            args.layers.map(|v| v.to_string()),
+            m.layers.to_string(),
+        ),
+        (
+            "--hidden",
+            args.hidden.map(|v| v.to_string()),
+            m.hidden.to_string(),
+        ),
+        (
+            "--embedding",
+            args.embedding.map(|v| v.to_string()),
+            m.embedding.to_string(),
+        ),
+        (
+            "--dense",
+            args.dense.map(|v| v.to_string()),
+            m.dense.to_string(),
+        ),
+        (
+            "--dropout",
+            args.dropout.map(|v| v.to_string()),
+            m.dropout.to_string(),
+        ),
+        (
+            "--batch",
+            args.batch.map(|v| v.to_string()),
+            saved.batch.to_string(),
+        ),
+        (
+            "--seq-len",
+            args.seq_len.map(|v| v.to_string()),
+            saved.seq_len.to_string(),
+        ),
+        (
+            "--stride",
+            args.stride.map(|v| v.to_string()),
+            saved.stride.to_string(),
+        ),
+        (
+            "--optimizer",
+            args.optimizer.map(|v| text(&v)),
+            text(&saved.optimizer),
+        ),
+        ("--lr", args.lr.map(|v| v.to_string()), saved.lr.to_string()),
+        (
+            "--lr-decay",
+            args.lr_decay.map(|v| v.to_string()),
+            saved.lr_decay.to_string(),
+        ),
+        (
+            "--seed",
+            args.seed.map(|v| v.to_string()),
+            saved.seed.to_string(),
+        ),
+        (
+            "--stateful",
+            args.stateful.then(|| "given".to_string()),
+            if saved.stateful { "given" } else { "not given" }.into(),
+        ),
+        (
+            "--min-count",
+            args.min_count.map(|v| v.to_string()),
+            saved.min_count.to_string(),
+        ),
+        (
+            "--validation-fraction",
+            args.validation_fraction.map(|v| v.to_string()),
+            saved.validation_fraction.to_string(),
+        ),
+        (
+            "--split",
+            args.split.map(|v| text(&motif::data::Split::from(v))),
+            text(&saved.split),
+        ),
+        (
+            "--init",
+            args.init.as_ref().map(|_| "given".to_string()),
+            if saved.init.is_some() {
+                "given"
+            } else {
+                "not given"
+            }
+            .into(),
+        ),
+        (
+            "--max-batches",
+            args.max_batches.map(|v| v.to_string()),
+            saved
+                .max_batches
+                .map_or_else(|| "none".to_string(), |v| v.to_string()),
+        ),
+    ];
+    let changed: Vec<String> = pairs
+        .into_iter()
+        .filter_map(|(flag, given, saved)| {
+            given
+                .filter(|g| *g != saved)
+                .map(|g| format!("{flag} {g} (the run has {saved})"))
+        })
+        .collect();
+    if !changed.is_empty() {
+        bail!(
+            "--resume continues the saved recipe, which these flags would change: {}; start a new run (another --out) to train differently",
+            changed.join(", ")
+        );
+    }
+    Ok(())
 }
 
 pub fn run(args: &TrainArgs) -> Result<ExitCode> {
@@ -169,29 +466,60 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
             .clone()
             .unwrap_or_else(|| PathBuf::from("runs").join(&args.style)),
     );
-    let (mut recipe, vocabulary, mut progress) = if args.resume {
+    let (mut recipe, saved, mut progress) = if args.resume {
         let run = dir
             .load_run()
             .with_context(|| format!("--resume: no run to continue in {}", dir.root.display()))?;
+        check_resume(&run.recipe, args)?;
         let progress = dir.load_progress()?.unwrap_or_default();
-        let mut recipe = run.recipe;
+        let mut recipe = run.recipe.clone();
         recipe.epochs = args.epochs.unwrap_or(recipe.epochs);
-        (recipe, Some(run.vocabulary), progress)
+        if let Some(patience) = args.patience {
+            recipe.patience = Some(patience).filter(|p| *p > 0);
+        }
+        // The folder may have moved; its contents are checked below.
+        recipe.data = args.data.clone();
+        (recipe, Some(run), progress)
     } else {
         (Recipe::from_args(args), None, Progress::default())
     };
+    let pretrained = match (&args.init, args.resume) {
+        (Some(path), false) => Some(Pretrained::load(path)?),
+        _ => None,
+    };
+    if let Some(pretrained) = &pretrained {
+        pretrained.check_flags(args)?;
+        recipe.tokenizer = pretrained.tokenizer.clone();
+        recipe.model = ModelConfig {
+            dropout: recipe.model.dropout,
+            ..pretrained.model.clone()
+        };
+        recipe.init = Some(pretrained.source.clone());
+    }
     dir.create(args.resume)?;
     let backend = backend::select(args.backend)?;
     eprintln!("backend: {}", backend.description);
 
-    let data = dataset::prepare(
-        &recipe.data,
-        &recipe.tokenizer,
-        vocabulary,
-        recipe.min_count,
-        recipe.validation_fraction,
-        recipe.seed,
-    )?;
+    let known_vocabulary = saved
+        .as_ref()
+        .map(|run| run.vocabulary.clone())
+        .or_else(|| pretrained.as_ref().map(|p| p.vocabulary.clone()));
+    let data = dataset::prepare(&recipe, known_vocabulary)?;
+    if let Some(pretrained) = &pretrained {
+        pretrained.check_coverage(&Vocabulary::build(
+            data.train_tokens.iter().map(Vec::as_slice),
+            recipe.min_count,
+        ))?;
+        eprintln!("starting from {}", pretrained.source);
+    }
+    if let Some(expected) = saved.as_ref().and_then(|run| run.data_fingerprint.as_ref())
+        && *expected != data.fingerprint
+    {
+        bail!(
+            "--resume: {} does not hold the files this run trained on (their fingerprint differs: files added, removed or changed); resume with the original folder, or start a new run",
+            recipe.data.display()
+        );
+    }
     recipe.model.vocab_size = data.vocab.len();
     if windows(&data.train, recipe.seq_len, recipe.stride, 0).is_empty() {
         let longest = data.train.iter().map(Vec::len).max().unwrap_or(0);
@@ -211,6 +539,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         train_tokens: count(&data.train),
         validation_tokens: count(&data.validation),
         device: backend.description.clone(),
+        data_fingerprint: Some(data.fingerprint.clone()),
     };
     dir.save_run(&run_file)?;
     eprintln!(
@@ -226,7 +555,10 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
 
     let train_device = backend.device.clone().autodiff();
     train_device.seed(recipe.seed);
-    let mut model = recipe.model.init(&train_device);
+    let mut model = match &pretrained {
+        Some(pretrained) => pretrained.model(&train_device)?,
+        None => recipe.model.init(&train_device),
+    };
     let mut optimizer = make_optimizer(&recipe);
     if let Some(name) = &progress.checkpoint {
         let folder = dir.checkpoint(name);
@@ -253,8 +585,26 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     }
 
+    let transposer = transposer(&recipe, &data.vocab);
     for epoch in progress.epochs_done + 1..=recipe.epochs {
-        let batches = epoch_batches(&data.train, &recipe, epoch);
+        let (lr_factor, since_best) = schedule(&progress.history, recipe.lr_decay);
+        if let Some(patience) = recipe.patience
+            && since_best >= patience
+        {
+            eprintln!(
+                "stopped early: no better held-out loss for {since_best} epochs (--patience {patience}); the best is epoch {}",
+                epoch - 1 - since_best
+            );
+            break;
+        }
+        let lr = recipe.lr * lr_factor;
+        if lr_factor < 1.0 {
+            eprintln!("epoch {epoch}: learning rate {lr:.2e}");
+        }
+        let plan = epoch_batches(&data.train, &recipe, transposer.as_ref(), epoch);
+        let batches = &plan.batches;
+        // A stateful run resumed mid-epoch restarts its carried state at zero.
+        let mut carried: Option<State> = None;
         let bar = ProgressBar::new(batches.len() as u64);
         bar.set_style(
             ProgressStyle::with_template(
@@ -268,15 +618,20 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         let started = Instant::now();
         for (index, windows) in batches.iter().enumerate().skip(progress.batches_done) {
             train_device.seed(mix(&[recipe.seed, epoch as u64, index as u64]));
-            let (next, value, targets) = train_step(
+            let state = match (&plan.continues, carried.take()) {
+                (Some(continues), Some(state)) => Some(state.keep_rows(&continues[index])),
+                _ => None,
+            };
+            let step = train_step(
                 model,
                 &mut optimizer,
-                &data.train,
-                windows,
-                &recipe,
+                (&data.train, windows, state),
+                (&recipe, transposer.as_ref(), lr),
                 &train_device,
             );
-            model = next;
+            model = step.model;
+            carried = plan.continues.is_some().then_some(step.state);
+            let (value, targets) = (step.loss, step.targets);
             progress.batches_done = index + 1;
             progress.partial_loss_sum += value * targets as f64;
             progress.partial_targets += targets;
@@ -352,7 +707,11 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(130));
         }
     }
-    eprintln!("done: {} epochs in {}", recipe.epochs, dir.root.display());
+    eprintln!(
+        "done: {} epochs in {}",
+        progress.epochs_done,
+        dir.root.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -370,4 +729,35 @@ fn save(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let optim = optimizer.into_bytes().map_err(|e| anyhow::anyhow!("{e}"))?;
     dir.save_checkpoint(name, &weights, &optim, progress)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_decays_after_each_epoch_without_a_new_best() {
+        let history: Vec<EpochMetrics> = [3.0, 2.5, 2.6, 2.4, 2.45, 2.5]
+            .iter()
+            .enumerate()
+            .map(|(i, &loss)| EpochMetrics {
+                epoch: i + 1,
+                validation_loss: loss,
+                ..EpochMetrics::default()
+            })
+            .collect();
+        assert_eq!(schedule(&history[..2], 0.5), (1.0, 0));
+        assert_eq!(schedule(&history[..3], 0.5), (0.5, 1));
+        assert_eq!(schedule(&history, 0.5), (0.125, 2));
+        assert_eq!(schedule(&history, 1.0), (1.0, 2));
+        // No held-out files (NaN): never decays, never stops.
+        let blind = vec![
+            EpochMetrics {
+                validation_loss: f64::NAN,
+                ..EpochMetrics::default()
+            };
+            4
+        ];
+        assert_eq!(schedule(&blind, 0.5), (1.0, 0));
+    }
 }

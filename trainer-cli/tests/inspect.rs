@@ -100,8 +100,8 @@ fn json_lines_carry_the_same_facts() {
     assert_eq!(good["notes"], 5);
     assert_eq!(good["timing"]["ticks_per_beat"], 480);
     assert_eq!(good["tokens"]["seed"], 5);
-    // 5 notes, each a pitch and a duration, with 4 shifts between them.
-    assert_eq!(good["tokens"]["timed"], 14);
+    // 5 notes, each a pitch and a duration, with 4 shifts between them, and one loudness.
+    assert_eq!(good["tokens"]["timed"], 15);
     let summary = &values[3]["summary"];
     assert_eq!(summary["files_ok"], 3);
     assert_eq!(summary["files_rejected"], 1);

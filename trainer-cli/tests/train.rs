@@ -147,6 +147,11 @@ fn train_resume_export_generate() {
         eval.contains("distinct 4-grams") && eval.contains("pitch-class distance"),
         "{eval}"
     );
+    assert!(
+        eval.contains("loss per token kind (nats, share of targets): pitch ")
+            && eval.contains("nats per note (pitch + timing tokens over "),
+        "{eval}"
+    );
 
     // A specific epoch's checkpoint exports too.
     let early = models.join("early");
@@ -319,4 +324,216 @@ fn ctrl_c_saves_mid_epoch_and_resume_matches_an_uninterrupted_run() {
     ]));
     ok(&train(data.path(), &straight, &["--epochs", "40"]));
     assert_eq!(losses(&run), losses(&straight));
+}
+
+/// `train --resume` with the run's folder and any extra flags.
+fn resume(data: &Path, run: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "train",
+        "--data",
+        path(data),
+        "--style",
+        "test-style",
+        "--out",
+        path(run),
+        "--resume",
+    ];
+    args.extend_from_slice(extra);
+    trainer(&args)
+}
+
+#[test]
+fn resume_refuses_a_changed_recipe_or_data_folder() {
+    let Some(data) = small_corpus() else { return };
+    let work = tempdir();
+    let run = work.path().join("run");
+    ok(&train(data.path(), &run, &["--epochs", "1"]));
+
+    // run.json spells out every setting, optimizer constants included.
+    let run_file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+    let recipe = &run_file["recipe"];
+    assert_eq!(recipe["optimizer_settings"]["kind"], "adam");
+    assert_eq!(recipe["optimizer_settings"]["beta_2"], 0.999);
+    assert_eq!(recipe["lr_decay"], 0.5);
+    assert_eq!(recipe["patience"], 3);
+    assert_eq!(recipe["transpose"], serde_json::json!([-5, 6]));
+    assert_eq!(recipe["sustain_pedal"], true);
+    assert_eq!(recipe["tokenizer"]["velocity_buckets"], 4);
+    assert!(run_file["data_fingerprint"].as_str().unwrap().len() == 64);
+
+    let changed = resume(data.path(), &run, &["--hidden", "32", "--lr", "0.01"]);
+    assert!(!changed.status.success());
+    assert_stderr_has(&changed, "--hidden 32 (the run has 24)");
+    assert_stderr_has(&changed, "--lr 0.01 (the run has 0.002)");
+    let pedal = resume(data.path(), &run, &["--no-pedal"]);
+    assert_stderr_has(&pedal, "--no-pedal");
+
+    // Repeating the run's own flags is fine, and so is a new epoch count.
+    let mut same = TINY.to_vec();
+    same.extend(["--epochs", "2"]);
+    ok(&resume(data.path(), &run, &same));
+    assert_eq!(losses(&run).len(), 2);
+
+    // The same folder with one more file is not the data this run trained on.
+    let first = std::fs::read_dir(data.path()).unwrap().next().unwrap();
+    std::fs::copy(first.unwrap().path(), data.path().join("extra.mid")).unwrap();
+    let moved = resume(data.path(), &run, &["--epochs", "3"]);
+    assert!(!moved.status.success());
+    assert_stderr_has(&moved, "does not hold the files this run trained on");
+}
+
+#[test]
+fn transposition_widens_the_vocabulary_and_can_be_turned_off() {
+    let Some(data) = small_corpus() else { return };
+    let work = tempdir();
+    let pitches = |run: &Path| -> Vec<String> {
+        let run_file: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+        run_file["vocabulary"]["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_owned())
+            .filter(|t| !t.contains(':') && !t.starts_with('<'))
+            .collect()
+    };
+    let (plain, moved) = (work.path().join("plain"), work.path().join("moved"));
+    ok(&train(
+        data.path(),
+        &plain,
+        &["--epochs", "1", "--transpose", "none"],
+    ));
+    ok(&train(
+        data.path(),
+        &moved,
+        &["--epochs", "1", "--transpose=-5..6"],
+    ));
+    let (plain, moved) = (pitches(&plain), pitches(&moved));
+    assert!(plain.iter().all(|p| moved.contains(p)));
+    assert!(moved.len() > plain.len() + 6, "{plain:?} vs {moved:?}");
+
+    let bad = train(
+        data.path(),
+        &work.path().join("bad"),
+        &["--transpose", "3..9"],
+    );
+    assert!(!bad.status.success());
+    assert_stderr_has(&bad, "must hold 0");
+}
+
+#[test]
+fn early_stopping_ends_a_run_whose_held_out_loss_stops_improving() {
+    let Some(data) = small_corpus() else { return };
+    let work = tempdir();
+    let run = work.path().join("run");
+    // A learning rate of 0 never improves on the first epoch's held-out loss.
+    let out = train(
+        data.path(),
+        &run,
+        &["--epochs", "10", "--patience", "2", "--lr", "0"],
+    );
+    ok(&out);
+    assert_stderr_has(&out, "stopped early: no better held-out loss for 2 epochs");
+    assert_eq!(losses(&run).len(), 3);
+}
+
+#[test]
+fn pieces_too_short_for_a_window_are_named() {
+    let Some(data) = small_corpus() else { return };
+    let notes: Vec<motif::Note> = (0..3)
+        .map(|i| motif::Note {
+            start: f64::from(i),
+            duration: 1.0,
+            pitch: 60 + i as u8,
+            velocity: 80,
+        })
+        .collect();
+    let bytes = motif::midi::write_midi(&notes, &motif::midi::WriteOptions::default());
+    std::fs::write(data.path().join("tiny.mid"), bytes).unwrap();
+    let work = tempdir();
+    let out = train(data.path(), &work.path().join("run"), &["--epochs", "1"]);
+    ok(&out);
+    assert_stderr_has(
+        &out,
+        "shorter than one window of 24 tokens, not used: tiny.mid",
+    );
+    let inspect = ok(&trainer(&["inspect", "--seq-len", "24", path(data.path())]));
+    assert!(
+        inspect.contains("1 file(s) shorter than one training window of 24"),
+        "{inspect}"
+    );
+}
+
+#[test]
+fn fine_tuning_starts_from_a_pretrained_run_or_bundle() {
+    let Some(data) = small_corpus() else { return };
+    let work = tempdir();
+    let (base, tuned) = (work.path().join("base"), work.path().join("tuned"));
+    ok(&train(data.path(), &base, &["--epochs", "1"]));
+    let init = ["--epochs", "1", "--init", path(&base)];
+    let out = train(data.path(), &tuned, &init);
+    ok(&out);
+    assert_stderr_has(&out, "starting from run");
+    let run_file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tuned.join("run.json")).unwrap()).unwrap();
+    assert!(
+        run_file["recipe"]["init"]
+            .as_str()
+            .unwrap()
+            .ends_with("epoch 1"),
+        "{}",
+        run_file["recipe"]["init"]
+    );
+    // It starts where the pretrained network stopped, not from scratch.
+    let first_loss =
+        |run: &Path| -> f64 { losses(run)[0].split(',').nth(1).unwrap().parse().unwrap() };
+    assert!(first_loss(&tuned) < first_loss(&base));
+
+    // A bundle works as a start too; its shape cannot be changed.
+    let bundle = work.path().join("bundle");
+    ok(&trainer(&[
+        "export",
+        "--run",
+        path(&base),
+        "--out",
+        path(&bundle),
+    ]));
+    ok(&train(
+        data.path(),
+        &work.path().join("from-bundle"),
+        &["--epochs", "1", "--init", path(&bundle)],
+    ));
+    let reshaped = trainer(&[
+        "train",
+        "--data",
+        path(data.path()),
+        "--style",
+        "s",
+        "--out",
+        path(&work.path().join("reshaped")),
+        "--init",
+        path(&bundle),
+        "--hidden",
+        "32",
+        "--backend",
+        "cpu",
+    ]);
+    assert!(!reshaped.status.success());
+    assert_stderr_has(&reshaped, "--hidden 32 (it has 24)");
+
+    // A vocabulary that does not cover the corpus is refused, naming what is missing.
+    let narrow = work.path().join("narrow");
+    ok(&train(
+        data.path(),
+        &narrow,
+        &["--epochs", "1", "--min-count", "40", "--transpose", "none"],
+    ));
+    let uncovered = train(
+        data.path(),
+        &work.path().join("uncovered"),
+        &["--init", path(&narrow)],
+    );
+    assert!(!uncovered.status.success());
+    assert_stderr_has(&uncovered, "its vocabulary lacks");
 }

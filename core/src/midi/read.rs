@@ -19,17 +19,31 @@ pub const MAX_NOTES: usize = 2_000_000;
 /// Tempo assumed when a file has absolute (SMPTE) time and so no beats of its own.
 const SMPTE_NOMINAL_BPM: f64 = 120.0;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ReadOptions {
     /// Keep channel-10 percussion notes (off by default: drums are not pitches).
     pub include_drums: bool,
+    /// Hold released keys while the sustain pedal (CC64 ≥ 64) is down, as a piano does (on by
+    /// default: pedalled piano files otherwise read as clipped staccato).
+    pub sustain_pedal: bool,
 }
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            include_drums: false,
+            sustain_pedal: true,
+        }
+    }
+}
+
+/// The sustain (damper) pedal controller; values of 64 and up mean down.
+const SUSTAIN_CONTROLLER: u8 = 64;
 
 /// One track's notes and tempo changes in ticks.
 #[derive(Default)]
 struct TrackData {
-    /// (start tick, end tick, pitch, velocity)
-    notes: Vec<(u64, u64, u8, u8)>,
+    notes: Vec<Span>,
     /// (tick, microseconds per beat)
     tempos: Vec<(u64, u32)>,
     end_tick: u64,
@@ -121,8 +135,9 @@ pub fn read_midi(bytes: &[u8], options: &ReadOptions) -> Result<Score, MidiError
 }
 
 /// Pairs note-ons with note-offs in one track. A note-on for a key that is already sounding on
-/// the same channel re-strikes it: the old note ends there, as on a real keyboard. Notes still
-/// sounding at the end of the track end with it.
+/// the same channel re-strikes it: the old note ends there, as on a real keyboard. With the
+/// sustain pedal read, a key released while the pedal is down sounds on until the pedal lifts
+/// (or the key is struck again). Notes still sounding at the end of the track end with it.
 fn read_track(
     events: midly::EventIter<'_>,
     options: &ReadOptions,
@@ -140,24 +155,25 @@ fn read_track(
         match event.kind {
             TrackEventKind::Midi { channel, message } => {
                 let channel = channel.as_int();
-                let (key, on_velocity) = match message {
-                    MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => {
-                        (key.as_int(), Some(vel.as_int()))
-                    }
-                    MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
-                        (key.as_int(), None)
-                    }
-                    _ => continue,
-                };
                 if channel == DRUM_CHANNEL && !options.include_drums {
-                    data.drum_notes += usize::from(on_velocity.is_some());
+                    if matches!(message, MidiMessage::NoteOn { vel, .. } if vel.as_int() > 0) {
+                        data.drum_notes += 1;
+                    }
                     continue;
                 }
-                if let Some((start, velocity)) = keys.release(channel, key) {
-                    data.notes.push((start, tick, key, velocity));
-                }
-                if let Some(velocity) = on_velocity {
-                    keys.press(channel, key, tick, velocity);
+                match message {
+                    MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => {
+                        keys.strike(channel, key.as_int(), tick, vel.as_int(), &mut data.notes)
+                    }
+                    MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
+                        keys.lift(channel, key.as_int(), tick, &mut data.notes)
+                    }
+                    MidiMessage::Controller { controller, value }
+                        if options.sustain_pedal && controller.as_int() == SUSTAIN_CONTROLLER =>
+                    {
+                        keys.pedal(channel, value.as_int() >= 64, tick, &mut data.notes)
+                    }
+                    _ => continue,
                 }
                 if data.notes.len() + keys.held > notes_left {
                     return Err(MidiError::TooManyNotes { limit: MAX_NOTES });
@@ -174,60 +190,104 @@ fn read_track(
         }
     }
     data.end_tick = tick;
-    for (key, start, velocity) in keys.release_all() {
-        data.notes.push((start, tick, key, velocity));
-    }
+    keys.release_all(tick, &mut data.notes);
     Ok(data)
 }
 
-/// Which keys are down on which channel, reused across tracks: files may declare thousands of
+/// A key that sounds: struck, and either still down or held by the pedal.
+#[derive(Clone, Copy)]
+struct Sounding {
+    start: u64,
+    velocity: u8,
+    /// The key is up; only the pedal keeps it sounding.
+    pedalled: bool,
+    /// Struck while the key was already sounding. A note-off at this same tick belongs to the
+    /// note the strike ended (some sequencers write the new note-on before the old note-off).
+    restruck: bool,
+}
+
+/// Which keys sound on which channel, reused across tracks: files may declare thousands of
 /// tiny tracks, so per-track work stays proportional to the track's own events.
 struct KeyBoard {
-    /// (start tick, velocity) per channel × key.
-    down: Vec<Option<(u64, u8)>>,
+    /// Per channel × key.
+    sounding: Vec<Option<Sounding>>,
+    pedal_down: [bool; 16],
     held: usize,
 }
 
 impl Default for KeyBoard {
     fn default() -> Self {
         KeyBoard {
-            down: vec![None; 16 * 128],
+            sounding: vec![None; 16 * 128],
+            pedal_down: [false; 16],
             held: 0,
         }
     }
 }
+
+/// (start tick, end tick, pitch, velocity)
+type Span = (u64, u64, u8, u8);
 
 impl KeyBoard {
     fn slot(channel: u8, key: u8) -> usize {
         usize::from(channel) * 128 + usize::from(key)
     }
 
-    fn press(&mut self, channel: u8, key: u8, tick: u64, velocity: u8) {
-        let slot = &mut self.down[Self::slot(channel, key)];
-        self.held += usize::from(slot.is_none());
-        *slot = Some((tick, velocity));
-    }
-
-    fn release(&mut self, channel: u8, key: u8) -> Option<(u64, u8)> {
-        let note = self.down[Self::slot(channel, key)].take()?;
+    fn end(&mut self, slot: usize, tick: u64, out: &mut Vec<Span>) -> Option<Sounding> {
+        let note = self.sounding[slot].take()?;
         self.held -= 1;
+        out.push((note.start, tick, (slot % 128) as u8, note.velocity));
         Some(note)
     }
 
-    /// (key, start tick, velocity) of every note still down; all keys are up after.
-    fn release_all(&mut self) -> Vec<(u8, u64, u8)> {
-        if self.held == 0 {
-            return Vec::new();
+    fn strike(&mut self, channel: u8, key: u8, tick: u64, velocity: u8, out: &mut Vec<Span>) {
+        let slot = Self::slot(channel, key);
+        let restruck = self.end(slot, tick, out).is_some();
+        self.held += 1;
+        self.sounding[slot] = Some(Sounding {
+            start: tick,
+            velocity,
+            pedalled: false,
+            restruck,
+        });
+    }
+
+    fn lift(&mut self, channel: u8, key: u8, tick: u64, out: &mut Vec<Span>) {
+        let slot = Self::slot(channel, key);
+        let Some(note) = self.sounding[slot].as_mut() else {
+            return;
+        };
+        if note.restruck && note.start == tick {
+            note.restruck = false;
+        } else if self.pedal_down[usize::from(channel)] {
+            note.pedalled = true;
+        } else {
+            self.end(slot, tick, out);
         }
-        self.held = 0;
-        self.down
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(slot, down)| {
-                down.take()
-                    .map(|(start, vel)| ((slot % 128) as u8, start, vel))
-            })
-            .collect()
+    }
+
+    /// Lifting the pedal ends every note it was holding on that channel.
+    fn pedal(&mut self, channel: u8, down: bool, tick: u64, out: &mut Vec<Span>) {
+        let was_down = std::mem::replace(&mut self.pedal_down[usize::from(channel)], down);
+        if was_down && !down {
+            let first = Self::slot(channel, 0);
+            for slot in first..first + 128 {
+                if self.sounding[slot].is_some_and(|n| n.pedalled) {
+                    self.end(slot, tick, out);
+                }
+            }
+        }
+    }
+
+    /// Ends every sounding note and lifts every pedal (at the end of a track).
+    fn release_all(&mut self, tick: u64, out: &mut Vec<Span>) {
+        self.pedal_down = [false; 16];
+        if self.held == 0 {
+            return;
+        }
+        for slot in 0..self.sounding.len() {
+            self.end(slot, tick, out);
+        }
     }
 }
 /// Ticks → beats for either kind of time division.

@@ -12,6 +12,43 @@ pub struct State {
     pub layers: Vec<LayerState>,
 }
 
+impl State {
+    /// Cuts the graph behind the state, so carrying it into the next window trains with
+    /// truncated backpropagation through time.
+    pub fn detach(self) -> State {
+        State {
+            layers: self
+                .layers
+                .into_iter()
+                .map(|l| LayerState {
+                    hidden: l.hidden.detach(),
+                    cell: l.cell.map(Tensor::detach),
+                })
+                .collect(),
+        }
+    }
+
+    /// Zeroes the batch rows whose `keep` is false: a new sequence starts there.
+    pub fn keep_rows(self, keep: &[bool]) -> State {
+        let Some(first) = self.layers.first() else {
+            return self;
+        };
+        let device = first.hidden.device();
+        let mask: Vec<f32> = keep.iter().map(|&k| f32::from(u8::from(k))).collect();
+        let mask = Tensor::<2>::from_data(TensorData::new(mask, [keep.len(), 1]), &device);
+        State {
+            layers: self
+                .layers
+                .into_iter()
+                .map(|l| LayerState {
+                    hidden: l.hidden * mask.clone(),
+                    cell: l.cell.map(|c| c * mask.clone()),
+                })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Module, Debug)]
 pub struct MusicModel {
     embedding: Embedding,

@@ -1,4 +1,4 @@
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, tanh};
@@ -31,11 +31,26 @@ pub struct Recurrent {
     size: usize,
 }
 
+/// Starts an LSTM's forget gates at bias 1, so early in training the cell keeps its memory
+/// instead of halving it every step (Jozefowicz et al., 2015; Keras's `unit_forget_bias`).
+fn forget_bias_one(mut gates: Linear, size: usize) -> Linear {
+    gates.bias = gates.bias.map(|bias| {
+        let bias = bias.val();
+        let ones = Tensor::<1>::ones([size], &bias.device());
+        // A fresh leaf: the edited tensor must not hang off the random one in the autodiff graph.
+        Param::from_tensor(bias.slice_assign(size..2 * size, ones).detach())
+    });
+    gates
+}
+
 impl Recurrent {
     pub fn new(kind: CellKind, input: usize, size: usize, device: &Device) -> Self {
         match kind {
             CellKind::Lstm => Recurrent {
-                input: LinearConfig::new(input + size, 4 * size).init(device),
+                input: forget_bias_one(
+                    LinearConfig::new(input + size, 4 * size).init(device),
+                    size,
+                ),
                 hidden: None,
                 kind,
                 size,
@@ -109,5 +124,22 @@ impl Recurrent {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lstm_forget_gates_start_at_bias_one() {
+        let device = Device::flex();
+        let layer = Recurrent::new(CellKind::Lstm, 5, 4, &device);
+        let bias = layer.input.bias.as_ref().expect("gates have a bias").val();
+        let bias = bias.into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(bias.len(), 16);
+        assert!(bias[4..8].iter().all(|&b| b == 1.0), "{bias:?}");
+        // The other gates keep their random start.
+        assert!(bias[..4].iter().chain(&bias[8..]).all(|&b| b.abs() < 1.0));
     }
 }

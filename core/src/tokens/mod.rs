@@ -40,6 +40,86 @@ pub enum Token {
     Velocity(u8),
 }
 
+/// The 88 keys of a piano, A0..C8: transposition keeps notes inside them.
+pub const PIANO_RANGE: std::ops::RangeInclusive<u8> = 21..=108;
+
+/// What a token says about the music, for losses reported per kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    Unknown,
+    Pitch,
+    Duration,
+    Shift,
+    Velocity,
+}
+
+impl TokenKind {
+    pub const ALL: [TokenKind; 5] = [
+        TokenKind::Pitch,
+        TokenKind::Duration,
+        TokenKind::Shift,
+        TokenKind::Velocity,
+        TokenKind::Unknown,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenKind::Unknown => "unknown",
+            TokenKind::Pitch => "pitch",
+            TokenKind::Duration => "duration",
+            TokenKind::Shift => "shift",
+            TokenKind::Velocity => "velocity",
+        }
+    }
+
+    /// Pitch and timing: what every token set must say to write down notes. Loss over these
+    /// kinds per note compares models whose token sets differ (with or without velocity).
+    pub fn is_note_content(self) -> bool {
+        matches!(
+            self,
+            TokenKind::Pitch | TokenKind::Duration | TokenKind::Shift
+        )
+    }
+}
+
+impl Token {
+    pub fn kind(&self) -> TokenKind {
+        match self {
+            Token::Unknown => TokenKind::Unknown,
+            Token::Notes(_) => TokenKind::Pitch,
+            Token::Duration(_) => TokenKind::Duration,
+            Token::Shift(_) => TokenKind::Shift,
+            Token::Velocity(_) => TokenKind::Velocity,
+        }
+    }
+
+    /// Notes the token starts (a chord token starts several).
+    pub fn note_count(&self) -> usize {
+        match self {
+            Token::Notes(pitches) => pitches.len(),
+            _ => 0,
+        }
+    }
+
+    /// The token moved by `semitones`; `None` when a pitch would leave the piano's keys. Tokens
+    /// without pitch are unchanged.
+    pub fn transposed(&self, semitones: i8) -> Option<Token> {
+        match self {
+            Token::Notes(pitches) => pitches
+                .iter()
+                .map(|&p| {
+                    u8::try_from(i16::from(p) + i16::from(semitones))
+                        .ok()
+                        .filter(|p| PIANO_RANGE.contains(p))
+                })
+                .collect::<Option<Vec<u8>>>()
+                .map(Token::Notes),
+            other => Some(other.clone()),
+        }
+    }
+}
+
 const PITCH_CLASSES: [&str; 12] = [
     "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
 ];
@@ -298,6 +378,19 @@ mod tests {
         assert!("C4..E4".parse::<Token>().is_err());
         assert!("d:".parse::<Token>().is_err());
         assert!("w:-1".parse::<Token>().is_err());
+    }
+
+    #[test]
+    fn transposition_moves_pitches_and_stays_on_the_piano() {
+        let chord: Token = "C4.E4.G4".parse().unwrap();
+        assert_eq!(chord.transposed(2), Some("D4.F#4.A4".parse().unwrap()));
+        assert_eq!(chord.transposed(-5), Some("G3.B3.D4".parse().unwrap()));
+        let top: Token = "C8".parse().unwrap();
+        assert_eq!(top.transposed(1), None);
+        assert_eq!("A0".parse::<Token>().unwrap().transposed(-1), None);
+        assert_eq!(Token::Shift(6).transposed(3), Some(Token::Shift(6)));
+        assert_eq!(chord.note_count(), 3);
+        assert_eq!(Token::Duration(3).kind(), TokenKind::Duration);
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub struct TimedConfig {
     /// Silences longer than this are shortened to it (default 16 beats), so a file with an
     /// absurd gap cannot turn into millions of shift tokens.
     pub max_rest_steps: u32,
-    /// 0 leaves loudness out; N > 0 adds N velocity buckets.
+    /// 0 leaves loudness out; N > 0 adds N equal-width velocity buckets (default 4: pp, p–mp,
+    /// mf, f–ff), a `v:B` token only where the level changes.
     pub velocity_buckets: u8,
     /// Loudness of decoded notes when buckets are off.
     pub default_velocity: u8,
@@ -31,7 +32,7 @@ impl Default for TimedConfig {
             max_duration_steps: 96,
             max_shift_steps: 48,
             max_rest_steps: 192,
-            velocity_buckets: 0,
+            velocity_buckets: 4,
             default_velocity: 80,
         }
     }

@@ -1,0 +1,162 @@
+//! `train --init`: starting from a pretrained network (transfer learning, the report's own
+//! suggestion), either a training run (its best epoch) or an exported bundle.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use burn::prelude::Device;
+use motif::bundle::{MANIFEST_FILE, Manifest, load_weights};
+use motif::model::{ModelConfig, MusicModel};
+use motif::{Token, Tokenizer, Vocabulary};
+
+use crate::checkpoint::{MODEL_FILE, RunDir, epoch_name, read_bytes};
+use crate::cli::TrainArgs;
+
+/// What a fine-tuning run inherits.
+pub struct Pretrained {
+    /// Says where the weights came from, for run.json.
+    pub source: String,
+    pub tokenizer: Tokenizer,
+    pub vocabulary: Vocabulary,
+    pub model: ModelConfig,
+    weights: Vec<u8>,
+}
+
+impl Pretrained {
+    pub fn load(path: &Path) -> Result<Pretrained> {
+        if path.join(MANIFEST_FILE).is_file() {
+            let manifest_path = path.join(MANIFEST_FILE);
+            let text = std::fs::read_to_string(&manifest_path)
+                .with_context(|| format!("cannot read {}", manifest_path.display()))?;
+            let manifest = Manifest::from_json(&text)
+                .with_context(|| format!("--init {}", manifest_path.display()))?;
+            let weights = read_bytes(&path.join(&manifest.weights.file))?;
+            manifest
+                .verify_weights(&weights)
+                .with_context(|| format!("--init {}", path.display()))?;
+            return Ok(Pretrained {
+                source: format!(
+                    "bundle {} (sha256 {})",
+                    path.display(),
+                    manifest.weights.sha256
+                ),
+                tokenizer: manifest.tokenizer,
+                vocabulary: manifest.vocabulary,
+                model: manifest.model,
+                weights,
+            });
+        }
+        let dir = RunDir::new(path.to_path_buf());
+        if !dir.run_file().is_file() {
+            bail!(
+                "--init {}: neither a training run (run.json) nor a bundle ({MANIFEST_FILE})",
+                path.display()
+            );
+        }
+        let run = dir.load_run()?;
+        let progress = dir.load_progress()?.unwrap_or_default();
+        let best = progress
+            .history
+            .iter()
+            .filter(|m| !m.validation_loss.is_nan())
+            .min_by(|a, b| a.validation_loss.total_cmp(&b.validation_loss))
+            .or(progress.history.last())
+            .with_context(|| format!("--init {}: the run has no finished epoch", path.display()))?;
+        let checkpoint = dir.checkpoint(&epoch_name(best.epoch)).join(MODEL_FILE);
+        Ok(Pretrained {
+            source: format!("run {} epoch {}", path.display(), best.epoch),
+            tokenizer: run.recipe.tokenizer,
+            vocabulary: run.vocabulary,
+            model: run.recipe.model,
+            weights: read_bytes(&checkpoint)?,
+        })
+    }
+
+    /// The pretrained network's shape and tokens win; flags that ask for another are an error.
+    pub fn check_flags(&self, args: &TrainArgs) -> Result<()> {
+        let m = &self.model;
+        let mut conflicts = Vec::new();
+        let mut check = |flag: &str, given: Option<String>, has: String| {
+            if let Some(given) = given.filter(|g| *g != has) {
+                conflicts.push(format!("{flag} {given} (it has {has})"));
+            }
+        };
+        check(
+            "--cell",
+            args.cell.map(|v| v.to_string()),
+            m.cell.to_string(),
+        );
+        check(
+            "--layers",
+            args.layers.map(|v| v.to_string()),
+            m.layers.to_string(),
+        );
+        check(
+            "--hidden",
+            args.hidden.map(|v| v.to_string()),
+            m.hidden.to_string(),
+        );
+        check(
+            "--embedding",
+            args.embedding.map(|v| v.to_string()),
+            m.embedding.to_string(),
+        );
+        check(
+            "--dense",
+            args.dense.map(|v| v.to_string()),
+            m.dense.to_string(),
+        );
+        check(
+            "--tokenizer",
+            args.tokenizer.map(|v| v.to_string()),
+            self.tokenizer.kind().to_string(),
+        );
+        if let (Some(buckets), Tokenizer::Timed(config)) = (args.velocity_buckets, &self.tokenizer)
+        {
+            check(
+                "--velocity-buckets",
+                Some(buckets.to_string()),
+                config.velocity_buckets.to_string(),
+            );
+        }
+        if !conflicts.is_empty() {
+            bail!(
+                "--init keeps the pretrained network's shape and tokens, which these flags would change: {}",
+                conflicts.join(", ")
+            );
+        }
+        Ok(())
+    }
+
+    /// Every token this corpus uses often enough to be in a vocabulary of its own (`wanted`)
+    /// must be in the pretrained one; the error lists what is missing.
+    pub fn check_coverage(&self, wanted: &Vocabulary) -> Result<()> {
+        let missing: Vec<(&Token, u64)> = wanted
+            .tokens()
+            .iter()
+            .zip(wanted.counts().iter().copied())
+            .skip(1)
+            .filter(|(token, _)| self.vocabulary.id(token) == motif::vocab::UNKNOWN_ID)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let listed: Vec<String> = missing
+            .iter()
+            .take(20)
+            .map(|(token, count)| format!("{token} ({count}×)"))
+            .collect();
+        bail!(
+            "--init {}: its vocabulary lacks {} token(s) this corpus uses: {}{}; pretrain on data that includes this corpus",
+            self.source,
+            missing.len(),
+            listed.join(", "),
+            if missing.len() > 20 { ", …" } else { "" }
+        )
+    }
+
+    pub fn model(&self, device: &Device) -> Result<MusicModel> {
+        load_weights(&self.model, self.weights.clone(), device)
+            .with_context(|| format!("--init {}", self.source))
+    }
+}
