@@ -182,14 +182,20 @@ pub fn windows(pieces: &[Vec<u32>], seq_len: usize, stride: usize, offset: usize
     out
 }
 
+/// Longest run of consecutive windows one stream row carries its state through (800 tokens at
+/// the default window): pieces are cut into segments this long so that segments, unlike whole
+/// pieces (a few hundred to ten thousand tokens), can be packed evenly into the batch rows.
+pub const STATEFUL_SEGMENT_WINDOWS: usize = 8;
+
 /// Batches for stateful training (truncated backpropagation through time): `batch` streams,
-/// each playing whole pieces window after window, so row `r` of batch `k + 1` continues row `r`
-/// of batch `k` and the recurrent state can be carried across. Pieces are dealt to streams in a
-/// seeded order, each to the stream with the fewest windows so far, and the epoch ends with the
-/// shortest stream (the others' tails wait for the next epoch's deal). Each piece's windows
-/// start at `offset % seq_len` and share one transposition drawn from those all its windows
-/// allow. Returns the batches and, per batch and row, whether the row continues the previous
-/// batch's (false: a new piece starts there, from a zero state).
+/// each playing segments of pieces window after window, so row `r` of batch `k + 1` continues
+/// row `r` of batch `k` and the recurrent state can be carried across. Each piece's windows
+/// start at `offset % seq_len`, share one transposition drawn from those all its windows
+/// allow, and are cut into segments of [`STATEFUL_SEGMENT_WINDOWS`]; segments are packed into
+/// the streams longest first (each to the stream with the fewest windows), then each stream's
+/// segments are put in a seeded order. The epoch ends with the shortest stream. Returns the
+/// batches and, per batch and row, whether the row continues the previous batch's (false: a
+/// segment starts there, from a zero state).
 pub fn stream_batches(
     pieces: &[Vec<u32>],
     seq_len: usize,
@@ -199,39 +205,64 @@ pub fn stream_batches(
     rng: &mut impl Rng,
 ) -> (Vec<Vec<Window>>, Vec<Vec<bool>>) {
     let batch = batch.max(1);
-    let mut order: Vec<usize> = (0..pieces.len()).collect();
-    order.shuffle(rng);
-    let mut streams: Vec<Vec<(Window, bool)>> = vec![Vec::new(); batch];
-    for piece in order {
-        let Some(last_start) = pieces[piece].len().checked_sub(seq_len + 1) else {
+    let step = seq_len.max(1);
+    let mut segments: Vec<Vec<Window>> = Vec::new();
+    for (piece, ids) in pieces.iter().enumerate() {
+        let Some(last_start) = ids.len().checked_sub(seq_len + 1) else {
             continue;
         };
-        let first = (offset % seq_len.max(1)).min(last_start);
-        let starts = (first..=last_start).step_by(seq_len.max(1));
+        let first = (offset % step).min(last_start);
         let transpose = match transposer {
-            Some(t) => *t.allowed(&pieces[piece]).choose(rng).unwrap_or(&0),
+            Some(t) => *t.allowed(ids).choose(rng).unwrap_or(&0),
             None => 0,
         };
-        let stream = streams
-            .iter_mut()
-            .min_by_key(|s| s.len())
-            .expect("at least one stream");
-        stream.extend(starts.enumerate().map(|(i, start)| {
-            let window = Window {
+        let windows: Vec<Window> = (first..=last_start)
+            .step_by(step)
+            .map(|start| Window {
                 piece,
                 start,
                 transpose,
-            };
-            (window, i > 0)
-        }));
+            })
+            .collect();
+        segments.extend(
+            windows
+                .chunks(STATEFUL_SEGMENT_WINDOWS)
+                .map(<[Window]>::to_vec),
+        );
     }
-    let rounds = streams.iter().map(Vec::len).min().unwrap_or(0);
+    segments.shuffle(rng);
+    // Longest first (stable, so equal lengths keep the seeded order): the streams end up
+    // within a segment of one another.
+    segments.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut streams: Vec<Vec<Vec<Window>>> = vec![Vec::new(); batch];
+    let mut lengths = vec![0usize; batch];
+    for segment in segments {
+        let shortest = (0..batch).min_by_key(|&i| lengths[i]).expect("a stream");
+        lengths[shortest] += segment.len();
+        streams[shortest].push(segment);
+    }
+    let rows: Vec<Vec<(Window, bool)>> = streams
+        .into_iter()
+        .map(|mut stream| {
+            stream.shuffle(rng);
+            stream
+                .into_iter()
+                .flat_map(|segment| {
+                    segment
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, window)| (window, i > 0))
+                })
+                .collect()
+        })
+        .collect();
+    let rounds = rows.iter().map(Vec::len).min().unwrap_or(0);
     (0..rounds)
         .map(|k| {
-            let rows = streams.iter().map(|s| s[k]);
+            let row = rows.iter().map(|r| r[k]);
             (
-                rows.clone().map(|r| r.0).collect(),
-                rows.map(|r| r.1).collect(),
+                row.clone().map(|r| r.0).collect(),
+                row.map(|r| r.1).collect(),
             )
         })
         .unzip()
@@ -350,7 +381,7 @@ mod tests {
     }
 
     #[test]
-    fn stream_batches_continue_each_row_through_whole_pieces() {
+    fn stream_batches_continue_each_row_through_segments() {
         let pieces: Vec<Vec<u32>> = [13usize, 9, 17, 4, 11]
             .iter()
             .map(|&n| (0..n as u32).collect())
@@ -366,7 +397,8 @@ mod tests {
                     assert_eq!(before.piece, window.piece);
                     assert_eq!(before.start + 4, window.start, "contiguous windows");
                 } else {
-                    assert_eq!(window.start, 0, "a piece starts at its beginning");
+                    // A segment starts at the piece's start or where an earlier one ended.
+                    assert_eq!(window.start % (4 * STATEFUL_SEGMENT_WINDOWS), 0);
                 }
             }
         }
@@ -378,6 +410,14 @@ mod tests {
         // Seeded.
         let again = stream_batches(&pieces, 4, 2, 0, None, &mut ChaCha8Rng::seed_from_u64(1));
         assert_eq!(again, (batches, continues));
+        // A long piece is cut into segments packed evenly into the rows: all 48 of its windows
+        // are used, 24 per row.
+        let long = vec![(0..193).collect::<Vec<u32>>()];
+        let (batches, continues) =
+            stream_batches(&long, 4, 2, 0, None, &mut ChaCha8Rng::seed_from_u64(3));
+        assert_eq!(batches.len(), 24);
+        let restarts = continues.iter().flatten().filter(|c| !**c).count();
+        assert_eq!(restarts, 48 / STATEFUL_SEGMENT_WINDOWS);
     }
 
     #[test]
