@@ -11,6 +11,7 @@ use motif::{Token, Tokenizer, Vocabulary};
 
 use crate::checkpoint::{MODEL_FILE, RunDir, epoch_name, read_bytes};
 use crate::cli::TrainArgs;
+use crate::recipe::{disagreements, shape_flags};
 
 /// What a fine-tuning run inherits.
 pub struct Pretrained {
@@ -74,51 +75,7 @@ impl Pretrained {
 
     /// The pretrained network's shape and tokens win; flags that ask for another are an error.
     pub fn check_flags(&self, args: &TrainArgs) -> Result<()> {
-        let m = &self.model;
-        let mut conflicts = Vec::new();
-        let mut check = |flag: &str, given: Option<String>, has: String| {
-            if let Some(given) = given.filter(|g| *g != has) {
-                conflicts.push(format!("{flag} {given} (it has {has})"));
-            }
-        };
-        check(
-            "--cell",
-            args.cell.map(|v| v.to_string()),
-            m.cell.to_string(),
-        );
-        check(
-            "--layers",
-            args.layers.map(|v| v.to_string()),
-            m.layers.to_string(),
-        );
-        check(
-            "--hidden",
-            args.hidden.map(|v| v.to_string()),
-            m.hidden.to_string(),
-        );
-        check(
-            "--embedding",
-            args.embedding.map(|v| v.to_string()),
-            m.embedding.to_string(),
-        );
-        check(
-            "--dense",
-            args.dense.map(|v| v.to_string()),
-            m.dense.to_string(),
-        );
-        check(
-            "--tokenizer",
-            args.tokenizer.map(|v| v.to_string()),
-            self.tokenizer.kind().to_string(),
-        );
-        if let (Some(buckets), Tokenizer::Timed(config)) = (args.velocity_buckets, &self.tokenizer)
-        {
-            check(
-                "--velocity-buckets",
-                Some(buckets.to_string()),
-                config.velocity_buckets.to_string(),
-            );
-        }
+        let conflicts = disagreements(shape_flags(args, &self.model, &self.tokenizer), "it");
         if !conflicts.is_empty() {
             bail!(
                 "--init keeps the pretrained network's shape and tokens, which these flags would change: {}",

@@ -119,6 +119,61 @@ pub struct Recipe {
     pub max_batches: Option<usize>,
 }
 
+/// `(flag, value given, value already fixed)` for the flags that set the network's shape and
+/// tokens: what `--resume` (against the saved recipe) and `--init` (against the pretrained
+/// network) must not let a flag change.
+pub fn shape_flags(
+    args: &TrainArgs,
+    model: &ModelConfig,
+    tokenizer: &Tokenizer,
+) -> Vec<(&'static str, Option<String>, String)> {
+    let given = |v: Option<usize>| v.map(|v| v.to_string());
+    vec![
+        (
+            "--tokenizer",
+            args.tokenizer.map(|v| v.to_string()),
+            tokenizer.kind().to_string(),
+        ),
+        (
+            "--velocity-buckets",
+            args.velocity_buckets.map(|v| v.to_string()),
+            match tokenizer {
+                Tokenizer::Timed(c) => c.velocity_buckets.to_string(),
+                Tokenizer::Seed(_) => "none (seed tokens)".into(),
+            },
+        ),
+        (
+            "--cell",
+            args.cell.map(|v| v.to_string()),
+            model.cell.to_string(),
+        ),
+        ("--layers", given(args.layers), model.layers.to_string()),
+        ("--hidden", given(args.hidden), model.hidden.to_string()),
+        (
+            "--embedding",
+            given(args.embedding),
+            model.embedding.to_string(),
+        ),
+        ("--dense", given(args.dense), model.dense.to_string()),
+    ]
+}
+
+/// The flags of `pairs` given with a value other than the fixed one, as "FLAG GIVEN (OWNER
+/// has FIXED)".
+pub fn disagreements(
+    pairs: Vec<(&'static str, Option<String>, String)>,
+    owner: &str,
+) -> Vec<String> {
+    pairs
+        .into_iter()
+        .filter_map(|(flag, given, fixed)| {
+            given
+                .filter(|g| *g != fixed)
+                .map(|g| format!("{flag} {g} ({owner} has {fixed})"))
+        })
+        .collect()
+}
+
 fn constant_rate() -> f64 {
     1.0
 }

@@ -34,7 +34,7 @@ use crate::dataset;
 use crate::fsutil::write_atomic;
 use crate::init::Pretrained;
 use crate::plot::loss_svg;
-use crate::recipe::{OptimizerSettings, Recipe};
+use crate::recipe::{OptimizerSettings, Recipe, disagreements, shape_flags};
 
 /// Folds several numbers into one RNG seed, so every epoch and batch has its own stream.
 fn mix(parts: &[u64]) -> u64 {
@@ -309,25 +309,12 @@ pub fn schedule(history: &[EpochMetrics], lr_decay: f64) -> (f64, usize) {
 /// would train something other than what the user asked for.
 fn check_resume(saved: &Recipe, args: &TrainArgs) -> Result<()> {
     let text = |value: &dyn std::fmt::Debug| format!("{value:?}").to_lowercase();
-    let m = &saved.model;
-    let pairs: Vec<(&str, Option<String>, String)> = vec![
+    let mut pairs = shape_flags(args, &saved.model, &saved.tokenizer);
+    pairs.extend([
         (
             "--preset",
             args.preset.map(|v| text(&v)),
             text(&saved.preset),
-        ),
-        (
-            "--tokenizer",
-            args.tokenizer.map(|v| v.to_string()),
-            saved.tokenizer.kind().to_string(),
-        ),
-        (
-            "--velocity-buckets",
-            args.velocity_buckets.map(|v| v.to_string()),
-            match &saved.tokenizer {
-                motif::Tokenizer::Timed(c) => c.velocity_buckets.to_string(),
-                motif::Tokenizer::Seed(_) => "none (seed tokens)".into(),
-            },
         ),
         (
             "--no-pedal",
@@ -345,34 +332,9 @@ fn check_resume(saved: &Recipe, args: &TrainArgs) -> Result<()> {
             text(&saved.transpose),
         ),
         (
-            "--cell",
-            args.cell.map(|v| v.to_string()),
-            m.cell.to_string(),
-        ),
-        (
-            "--layers",
-            args.layers.map(|v| v.to_string()),
-            m.layers.to_string(),
-        ),
-        (
-            "--hidden",
-            args.hidden.map(|v| v.to_string()),
-            m.hidden.to_string(),
-        ),
-        (
-            "--embedding",
-            args.embedding.map(|v| v.to_string()),
-            m.embedding.to_string(),
-        ),
-        (
-            "--dense",
-            args.dense.map(|v| v.to_string()),
-            m.dense.to_string(),
-        ),
-        (
             "--dropout",
             args.dropout.map(|v| v.to_string()),
-            m.dropout.to_string(),
+            saved.model.dropout.to_string(),
         ),
         (
             "--batch",
@@ -442,15 +404,8 @@ fn check_resume(saved: &Recipe, args: &TrainArgs) -> Result<()> {
                 .max_batches
                 .map_or_else(|| "none".to_string(), |v| v.to_string()),
         ),
-    ];
-    let changed: Vec<String> = pairs
-        .into_iter()
-        .filter_map(|(flag, given, saved)| {
-            given
-                .filter(|g| *g != saved)
-                .map(|g| format!("{flag} {g} (the run has {saved})"))
-        })
-        .collect();
+    ]);
+    let changed = disagreements(pairs, "the run");
     if !changed.is_empty() {
         bail!(
             "--resume continues the saved recipe, which these flags would change: {}; start a new run (another --out) to train differently",

@@ -22,6 +22,9 @@ fn spawn_until_first_checkpoint(data: &Path, run: &Path, epochs: &str) -> Child 
         path(run),
         "--epochs",
         epochs,
+        // Never stop early: the run must still be going when the test interrupts it.
+        "--patience",
+        "0",
     ];
     args.extend_from_slice(TINY);
     let child = Command::new(env!("CARGO_BIN_EXE_trainer-cli"))
@@ -206,7 +209,11 @@ fn resume_after_kill_9_matches_an_uninterrupted_run() {
         path(&run),
         "--resume",
     ]));
-    ok(&train(data.path(), &straight, &["--epochs", "4"]));
+    ok(&train(
+        data.path(),
+        &straight,
+        &["--epochs", "4", "--patience", "0"],
+    ));
     assert_eq!(losses(&run).len(), 4);
     assert_eq!(losses(&run), losses(&straight));
 }
@@ -222,8 +229,7 @@ fn seed_preset_trains_with_the_seed_tokens() {
         &["--preset", "seed", "--epochs", "1", "--stride", "8"],
     );
     ok(&out);
-    let run_file: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+    let run_file = run_json(&run);
     assert_eq!(run_file["recipe"]["tokenizer"]["kind"], "seed");
     assert_eq!(run_file["recipe"]["targets"], "last-only");
     assert_eq!(run_file["recipe"]["optimizer"], "rmsprop");
@@ -322,7 +328,11 @@ fn ctrl_c_saves_mid_epoch_and_resume_matches_an_uninterrupted_run() {
         path(&run),
         "--resume",
     ]));
-    ok(&train(data.path(), &straight, &["--epochs", "40"]));
+    ok(&train(
+        data.path(),
+        &straight,
+        &["--epochs", "40", "--patience", "0"],
+    ));
     assert_eq!(losses(&run), losses(&straight));
 }
 
@@ -350,8 +360,7 @@ fn resume_refuses_a_changed_recipe_or_data_folder() {
     ok(&train(data.path(), &run, &["--epochs", "1"]));
 
     // run.json spells out every setting, optimizer constants included.
-    let run_file: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+    let run_file = run_json(&run);
     let recipe = &run_file["recipe"];
     assert_eq!(recipe["optimizer_settings"]["kind"], "adam");
     assert_eq!(recipe["optimizer_settings"]["beta_2"], 0.999);
@@ -388,9 +397,7 @@ fn transposition_widens_the_vocabulary_and_can_be_turned_off() {
     let Some(data) = small_corpus() else { return };
     let work = tempdir();
     let pitches = |run: &Path| -> Vec<String> {
-        let run_file: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
-        run_file["vocabulary"]["tokens"]
+        run_json(run)["vocabulary"]["tokens"]
             .as_array()
             .unwrap()
             .iter()
@@ -475,8 +482,7 @@ fn fine_tuning_starts_from_a_pretrained_run_or_bundle() {
     let out = train(data.path(), &tuned, &init);
     ok(&out);
     assert_stderr_has(&out, "starting from run");
-    let run_file: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(tuned.join("run.json")).unwrap()).unwrap();
+    let run_file = run_json(&tuned);
     assert!(
         run_file["recipe"]["init"]
             .as_str()

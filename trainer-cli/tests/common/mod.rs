@@ -122,6 +122,11 @@ pub fn train(data: &Path, out: &Path, extra: &[&str]) -> Output {
     trainer(&args)
 }
 
+/// A run folder's run.json.
+pub fn run_json(run: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap()
+}
+
 /// metrics.csv rows without the timing columns, which differ from run to run.
 pub fn losses(run: &Path) -> Vec<String> {
     std::fs::read_to_string(run.join("metrics.csv"))
