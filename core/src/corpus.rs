@@ -61,6 +61,12 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), LoadError> {
 
 /// Reads and parses one file; the size is checked before anything is read.
 pub fn load_file(path: &Path, options: &ReadOptions) -> Result<Score, LoadError> {
+    parse_file(path, &read_file(path)?, options)
+}
+
+/// A file's bytes, for callers that also need them (to fingerprint a corpus); the size is
+/// checked before anything is read.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
     let fail = |source: MidiError| LoadError {
         path: path.to_owned(),
         source,
@@ -72,6 +78,13 @@ pub fn load_file(path: &Path, options: &ReadOptions) -> Result<Score, LoadError>
             limit: MAX_FILE_BYTES,
         }));
     }
-    let bytes = fs::read(path).map_err(|e| fail(e.into()))?;
-    read_midi(&bytes, options).map_err(fail)
+    fs::read(path).map_err(|e| fail(e.into()))
+}
+
+/// Parses the bytes [`read_file`] read from `path`; errors name the file.
+pub fn parse_file(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<Score, LoadError> {
+    read_midi(bytes, options).map_err(|source| LoadError {
+        path: path.to_owned(),
+        source,
+    })
 }

@@ -48,6 +48,17 @@ pub enum Split {
     Content,
 }
 
+/// SplitMix64's increment: 2^64 divided by the golden ratio.
+pub const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// SplitMix64's output function: scrambles a 64-bit value into one uniform over all of them.
+/// Seeds and splits that must not correlate are derived through it.
+pub fn splitmix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// Splits pieces by a hash of their content (see [`Split::Content`]): a piece is held out when
 /// its seeded hash falls under `validation_fraction`. As with [`split_pieces`], two or more
 /// pieces always keep one of each: the lowest hash is held out, the highest trained on.
@@ -58,14 +69,8 @@ pub fn split_by_content(
 ) -> (Vec<usize>, Vec<usize>) {
     let keys: Vec<u64> = content_hashes
         .iter()
-        .map(|&h| {
-            // SplitMix64 of hash ^ seed: a uniform value per (file, seed).
-            let mut z =
-                (h ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_add(0x9e37_79b9_7f4a_7c15);
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        })
+        // A uniform value per (file, seed).
+        .map(|&h| splitmix64((h ^ seed.wrapping_mul(GOLDEN_GAMMA)).wrapping_add(GOLDEN_GAMMA)))
         .collect();
     let threshold = (validation_fraction.clamp(0.0, 1.0) * u64::MAX as f64) as u64;
     let mut held_out: Vec<bool> = keys.iter().map(|&k| k < threshold).collect();
@@ -123,16 +128,17 @@ impl Transposer {
     /// Shifts under which every id of `ids` has a transposed token in the vocabulary (0, which
     /// changes nothing, always qualifies).
     pub fn allowed(&self, ids: &[u32]) -> Vec<i8> {
-        (0..self.maps.len())
+        let mut shifts: Vec<i8> = (0..self.maps.len())
             .filter(|&i| {
                 ids.iter()
                     .all(|&id| self.maps[i].get(id as usize).is_some_and(Option::is_some))
             })
             .map(|i| self.lowest + i as i8)
-            .chain(std::iter::once(0))
-            .collect::<std::collections::BTreeSet<i8>>()
-            .into_iter()
-            .collect()
+            .collect();
+        if let Err(at) = shifts.binary_search(&0) {
+            shifts.insert(at, 0);
+        }
+        shifts
     }
 
     /// The id of `id`'s token moved by `shift` (unchanged where the table has no entry).
@@ -165,21 +171,30 @@ impl Transposer {
 /// Windows of `seq_len` inputs over `pieces`, `stride` apart, each piece starting at `offset`
 /// (taken modulo the stride) so successive epochs can see different cuts.
 pub fn windows(pieces: &[Vec<u32>], seq_len: usize, stride: usize, offset: usize) -> Vec<Window> {
-    let stride = stride.max(1);
     let mut out = Vec::new();
     for (piece, tokens) in pieces.iter().enumerate() {
-        if tokens.len() <= seq_len {
-            continue;
-        }
-        let last_start = tokens.len() - seq_len - 1;
-        let first = (offset % stride).min(last_start);
-        out.extend((first..=last_start).step_by(stride).map(|start| Window {
-            piece,
-            start,
-            transpose: 0,
-        }));
+        out.extend(
+            window_starts(tokens.len(), seq_len, stride, offset).map(|start| Window {
+                piece,
+                start,
+                transpose: 0,
+            }),
+        );
     }
     out
+}
+
+/// Where the windows of one piece of `len` tokens start (none when it is `seq_len` or shorter).
+fn window_starts(
+    len: usize,
+    seq_len: usize,
+    stride: usize,
+    offset: usize,
+) -> impl Iterator<Item = usize> {
+    let stride = stride.max(1);
+    let last_start = len.checked_sub(seq_len + 1);
+    let first = last_start.map_or(1, |last| (offset % stride).min(last));
+    (first..=last_start.unwrap_or(0)).step_by(stride)
 }
 
 /// Longest run of consecutive windows one stream row carries its state through (800 tokens at
@@ -205,19 +220,16 @@ pub fn stream_batches(
     rng: &mut impl Rng,
 ) -> (Vec<Vec<Window>>, Vec<Vec<bool>>) {
     let batch = batch.max(1);
-    let step = seq_len.max(1);
     let mut segments: Vec<Vec<Window>> = Vec::new();
     for (piece, ids) in pieces.iter().enumerate() {
-        let Some(last_start) = ids.len().checked_sub(seq_len + 1) else {
+        if ids.len() <= seq_len {
             continue;
-        };
-        let first = (offset % step).min(last_start);
+        }
         let transpose = match transposer {
             Some(t) => *t.allowed(ids).choose(rng).unwrap_or(&0),
             None => 0,
         };
-        let windows: Vec<Window> = (first..=last_start)
-            .step_by(step)
+        let windows: Vec<Window> = window_starts(ids.len(), seq_len, seq_len, offset)
             .map(|start| Window {
                 piece,
                 start,
@@ -294,26 +306,12 @@ pub fn make_batch(
         targets: Vec::with_capacity(windows.len() * seq_len),
     };
     for window in windows {
-        let written = &pieces[window.piece][window.start..window.start + seq_len + 1];
-        let moved: Vec<u32>;
-        let tokens = match transposer {
-            Some(t) if window.transpose != 0 => {
-                moved = written
-                    .iter()
-                    .map(|&id| t.apply(id, window.transpose))
-                    .collect();
-                &moved
-            }
-            _ => written,
-        };
-        batch
-            .inputs
-            .extend(tokens[..seq_len].iter().map(|&t| i64::from(t)));
+        let tokens = &pieces[window.piece][window.start..window.start + seq_len + 1];
+        let id = |&id: &u32| i64::from(transposer.map_or(id, |t| t.apply(id, window.transpose)));
+        batch.inputs.extend(tokens[..seq_len].iter().map(id));
         match targets {
-            Targets::EveryPosition => batch
-                .targets
-                .extend(tokens[1..].iter().map(|&t| i64::from(t))),
-            Targets::LastOnly => batch.targets.push(i64::from(tokens[seq_len])),
+            Targets::EveryPosition => batch.targets.extend(tokens[1..].iter().map(id)),
+            Targets::LastOnly => batch.targets.push(id(&tokens[seq_len])),
         }
     }
     batch

@@ -59,6 +59,18 @@ pub struct Progress {
     pub history: Vec<EpochMetrics>,
 }
 
+impl Progress {
+    /// The epoch that generalizes best (lowest held-out loss), not the one that memorized the
+    /// most; the last one when none has a held-out loss.
+    pub fn best_epoch(&self) -> Option<&EpochMetrics> {
+        self.history
+            .iter()
+            .filter(|m| m.validation_loss.is_finite())
+            .min_by(|a, b| a.validation_loss.total_cmp(&b.validation_loss))
+            .or(self.history.last())
+    }
+}
+
 pub struct RunDir {
     pub root: PathBuf,
 }

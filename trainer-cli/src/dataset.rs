@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-use motif::corpus::{find_midi_files, load_file};
+use motif::corpus::{find_midi_files, parse_file, read_file};
 use motif::data::{Split, split_by_content, split_pieces};
 use motif::{Token, Vocabulary};
 use sha2::{Digest, Sha256};
@@ -45,20 +45,21 @@ pub fn prepare(recipe: &Recipe, vocab: Option<Vocabulary>) -> Result<Prepared> {
     let mut rejected = 0;
     let mut fingerprint = Sha256::new();
     for path in &files {
-        let mut content_hash = 0;
-        if let Ok(bytes) = std::fs::read(path) {
+        // Each file is read once: its bytes feed the fingerprint, the split and the parser.
+        let parsed = read_file(path).and_then(|bytes| {
             fingerprint.update(name(path).as_bytes());
             fingerprint.update((bytes.len() as u64).to_le_bytes());
             fingerprint.update(&bytes);
             let digest = Sha256::digest(&bytes);
-            content_hash = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"));
-        }
-        match load_file(path, &options) {
-            Ok(score) if score.notes.is_empty() => {
+            let content_hash = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"));
+            Ok((parse_file(path, &bytes, &options)?, content_hash))
+        });
+        match parsed {
+            Ok((score, _)) if score.notes.is_empty() => {
                 eprintln!("{}: no notes (skipped)", path.display());
                 rejected += 1;
             }
-            Ok(score) => {
+            Ok((score, content_hash)) => {
                 pieces.push((path.clone(), recipe.tokenizer.encode(&score.notes)));
                 content_hashes.push(content_hash);
             }

@@ -160,6 +160,10 @@ impl KindLosses {
 
     fn print(&self) {
         let total: usize = self.kinds.iter().map(|k| k.1).sum();
+        let unknown = TokenKind::ALL
+            .iter()
+            .position(|k| *k == TokenKind::Unknown)
+            .map_or(0, |slot| self.kinds[slot].1);
         let parts: Vec<String> = self
             .known()
             .filter(|(_, _, count)| *count > 0)
@@ -175,7 +179,7 @@ impl KindLosses {
         println!(
             "loss per token kind (nats, share of targets): {}; <unk> targets not scored: {}",
             parts.join(", "),
-            self.kinds[4].1
+            unknown
         );
         println!(
             "nats per note (pitch + timing tokens over {} notes): {:.4}",

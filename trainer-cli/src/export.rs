@@ -69,12 +69,8 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let history = &progress.history;
     let epoch = match chosen_epoch {
         Some(epoch) => epoch,
-        // The epoch that generalizes best, not the one that memorized the most.
-        None => history
-            .iter()
-            .filter(|m| m.validation_loss.is_finite())
-            .min_by(|a, b| a.validation_loss.total_cmp(&b.validation_loss))
-            .or(history.last())
+        None => progress
+            .best_epoch()
             .map(|m| m.epoch)
             .context("the run has no finished epoch yet")?,
     };

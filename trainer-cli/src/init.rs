@@ -57,11 +57,7 @@ impl Pretrained {
         let run = dir.load_run()?;
         let progress = dir.load_progress()?.unwrap_or_default();
         let best = progress
-            .history
-            .iter()
-            .filter(|m| !m.validation_loss.is_nan())
-            .min_by(|a, b| a.validation_loss.total_cmp(&b.validation_loss))
-            .or(progress.history.last())
+            .best_epoch()
             .with_context(|| format!("--init {}: the run has no finished epoch", path.display()))?;
         let checkpoint = dir.checkpoint(&epoch_name(best.epoch)).join(MODEL_FILE);
         Ok(Pretrained {

@@ -17,7 +17,10 @@ use burn::tensor::activation::log_softmax;
 use indicatif::{ProgressBar, ProgressStyle};
 use motif::Vocabulary;
 use motif::bundle::load_weights;
-use motif::data::{Batch, Targets, Transposer, Window, make_batch, stream_batches, windows};
+use motif::data::{
+    Batch, GOLDEN_GAMMA, Targets, Transposer, Window, make_batch, splitmix64, stream_batches,
+    windows,
+};
 use motif::model::{ModelConfig, MusicModel, State};
 use motif::vocab::UNKNOWN_ID;
 use rand::rngs::ChaCha8Rng;
@@ -38,11 +41,8 @@ use crate::recipe::{OptimizerSettings, Recipe, disagreements, shape_flags};
 
 /// Folds several numbers into one RNG seed, so every epoch and batch has its own stream.
 fn mix(parts: &[u64]) -> u64 {
-    parts.iter().fold(0x9e37_79b9_7f4a_7c15u64, |acc, &p| {
-        let mut z = acc ^ p.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+    parts.iter().fold(GOLDEN_GAMMA, |acc, &p| {
+        splitmix64(acc ^ p.wrapping_add(GOLDEN_GAMMA))
     })
 }
 
@@ -82,13 +82,13 @@ pub fn transposer(recipe: &Recipe, vocab: &Vocabulary) -> Option<Transposer> {
 pub struct EpochPlan {
     pub batches: Vec<Vec<Window>>,
     /// Stateful runs: per batch and row, whether the row continues the previous batch's row
-    /// (so the state is carried) or starts a piece (from zero).
+    /// (so the state is carried) or starts a segment (from zero).
     pub continues: Option<Vec<Vec<bool>>>,
 }
 
 /// The batches of one epoch: a seeded cut and shuffle of the training windows, each with a
 /// fresh seeded transposition when the recipe augments (the epoch costs the same as without);
-/// or, for a stateful recipe, streams of whole pieces in order.
+/// or, for a stateful recipe, rows that play segments of pieces in order.
 pub fn epoch_batches(
     train: &[Vec<u32>],
     recipe: &Recipe,
@@ -142,17 +142,13 @@ pub fn epoch_batches(
 /// the state after the batch.
 fn batch_logits(
     model: &MusicModel,
-    batch: &Batch,
+    batch: Batch,
     (kind, state): (Targets, Option<State>),
     device: &Device,
 ) -> (Tensor<2>, Tensor<1, Int>, State) {
-    let (n, seq_len) = (batch.size, batch.seq_len);
-    let inputs =
-        Tensor::<2, Int>::from_data(TensorData::new(batch.inputs.clone(), [n, seq_len]), device);
-    let targets = Tensor::<1, Int>::from_data(
-        TensorData::new(batch.targets.clone(), [batch.targets.len()]),
-        device,
-    );
+    let (n, seq_len, count) = (batch.size, batch.seq_len, batch.targets.len());
+    let inputs = Tensor::<2, Int>::from_data(TensorData::new(batch.inputs, [n, seq_len]), device);
+    let targets = Tensor::<1, Int>::from_data(TensorData::new(batch.targets, [count]), device);
     let (features, state) = model.features(inputs, state);
     let logits = match kind {
         Targets::EveryPosition => {
@@ -195,8 +191,8 @@ pub fn batch_loss(
         .map(|&t| f32::from(u8::from(t != i64::from(UNKNOWN_ID))))
         .collect();
     let known = mask.iter().filter(|&&m| m > 0.0).count();
-    let mask = Tensor::<1>::from_data(TensorData::new(mask.clone(), [mask.len()]), device);
-    let (logits, targets, state) = batch_logits(model, &batch, (kind, state), device);
+    let mask = Tensor::<1>::from_data(TensorData::new(mask, [batch.targets.len()]), device);
+    let (logits, targets, state) = batch_logits(model, batch, (kind, state), device);
     let loss = (target_nll(logits, targets) * mask)
         .sum()
         .div_scalar(known.max(1) as f64);
@@ -253,14 +249,15 @@ pub fn held_out_nll(
     let mut out = Vec::new();
     for chunk in all.chunks(batch.max(1)) {
         let batch = make_batch(pieces, chunk, seq_len, Targets::EveryPosition, None);
+        let ids: Vec<u32> = batch.targets.iter().map(|&t| t as u32).collect();
         let (logits, targets, _) =
-            batch_logits(model, &batch, (Targets::EveryPosition, None), device);
+            batch_logits(model, batch, (Targets::EveryPosition, None), device);
         let nll = target_nll(logits, targets)
             .into_data()
             .convert::<f32>()
             .try_into_vec::<f32>()
             .unwrap_or_default();
-        out.extend(batch.targets.iter().map(|&t| t as u32).zip(nll));
+        out.extend(ids.into_iter().zip(nll));
     }
     out
 }
