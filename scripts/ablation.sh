@@ -18,11 +18,13 @@ mkdir -p "$out/bundles"
 # config | flags (on top of the default recipe: forget bias 1, <unk> masked, lr halving and
 # early stopping apply to every row)
 configs=(
-  "scratch|--no-pedal --velocity-buckets 0 --transpose none"
-  "pedal|--velocity-buckets 0 --transpose none"
-  "pedal+velocity|--transpose none"
-  "+transpose|"
-  "+stateful|--stateful"
+  "scratch|--no-pedal --velocity-buckets 0 --transpose none --meter off"
+  "pedal|--velocity-buckets 0 --transpose none --meter off"
+  "pedal+velocity|--transpose none --meter off"
+  "+transpose|--meter off"
+  "+stateful|--stateful --meter off"
+  "+meter|"
+  "+meter-unit-init|"
 )
 for entry in "${configs[@]}"; do
   IFS='|' read -r name flags <<<"$entry"
@@ -42,7 +44,7 @@ for entry in "${configs[@]}"; do
   fi
 done
 
-echo "== $style: config | epochs (best) | s/epoch | per-token loss | nats/note | note length | onset gap | distinct 4-grams | longest repeat"
+echo "== $style: config | epochs (best) | s/epoch | per-token loss | nats/note | note length | onset gap | distinct 4-grams | longest repeat | onsets on a beat"
 for entry in "${configs[@]}"; do
   IFS='|' read -r name _ <<<"$entry"
   f="$out/$name.txt"; [ -s "$f" ] || continue
@@ -53,5 +55,5 @@ for entry in "${configs[@]}"; do
   loss=$(grep -o 'per-token loss [0-9.]*' "$f" | awk '{print $3}')
   npn=$(grep -o 'nats per note .*: [0-9.]*' "$f" | awk '{print $NF}')
   row() { grep "^$1" "$f" | awk '{print $(NF-1) " vs " $NF}'; }
-  echo "$name | $total ($best) | $secs | $loss | $npn | $(row 'mean note length') | $(row 'mean onset gap') | $(row 'distinct 4-grams') | $(row 'longest repeated onset')"
+  echo "$name | $total ($best) | $secs | $loss | $npn | $(row 'mean note length') | $(row 'mean onset gap') | $(row 'distinct 4-grams') | $(row 'longest repeated onset') | $(row 'onsets on a beat')"
 done

@@ -3,6 +3,12 @@
 # again after any interruption and every run carries on from its last checkpoint.
 #   nohup scripts/train-models.sh > runs/train-models.log 2>&1 &
 # MODELS="final-fantasy beethoven" limits it to some models.
+#
+# The four styles are fine-tuned from one network pretrained on every corpus in
+# $MOTIF_MIDI_DIR (transfer learning, EXPERIMENTS.md "Transfer, per style"); the content-hash
+# split holds out the same files in the pretraining run as in each style's run. Every exported
+# style then gets sampling defaults chosen by `trainer-cli tune`. The two baselines of the
+# report's experiments 3 and 4 train on Final Fantasy alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -10,23 +16,44 @@ cargo build --release --locked -p trainer-cli
 cli="$CARGO_TARGET_DIR/release/trainer-cli"
 mkdir -p runs
 
-# name | corpus | display name | description | train flags
+# Flags every shipped style and the pretrained network share (the default recipe otherwise).
+shared="${SHARED_FLAGS:---meter off}"
+pretrain() {
+  local run=runs/pretrain-all resume=""
+  [ -f "$run/progress.json" ] && resume="--resume"
+  echo "== pretrain on every corpus $resume ($(date -u +%H:%M:%S))"
+  # shellcheck disable=SC2086
+  "$cli" train --data "$MOTIF_MIDI_DIR" --style all --out "$run" --epochs "${PRETRAIN_EPOCHS:-10}" $shared $resume
+}
+
+# name | corpus | display name | description | train flags ("pretrained": fine-tune the pretrained network)
 models=(
-  "final-fantasy|final-fantasy|Final Fantasy|Video-game piano arrangements from the Final Fantasy series (timed tokens, LSTM).|--epochs 16"
-  "beethoven|beethoven|Beethoven|Beethoven's piano sonatas and pieces (timed tokens, LSTM).|--epochs 12"
-  "jazz|jazz|Jazz|Jazz piano standards and solos (timed tokens, LSTM).|--epochs 12"
-  "final-fantasy-gru|final-fantasy|Final Fantasy (GRU)|The Final Fantasy model with GRU cells instead of LSTM, to compare (the report's experiment 3).|--epochs 12 --cell gru"
-  "final-fantasy-seed|final-fantasy|Final Fantasy (report's recipe)|The report's recipe as a baseline: one token per note or chord, fixed half-beat offsets, 3 LSTM layers of 512, RMSprop. Trained on every 25th window (the full schedule takes about an hour per epoch on 2 cores).|--preset seed --stride 25 --epochs 4"
+  "final-fantasy|final-fantasy|Final Fantasy|Video-game piano arrangements from the Final Fantasy series. LSTM 2×256 fine-tuned from a network pretrained on all four corpora; velocity and sustain pedal read.|pretrained --epochs 8"
+  "beethoven|beethoven|Beethoven|Beethoven's piano sonatas and pieces. LSTM 2×256 fine-tuned from a network pretrained on all four corpora; velocity and sustain pedal read.|pretrained --epochs 8"
+  "jazz|jazz|Jazz|Jazz piano standards and solos. LSTM 2×256 fine-tuned from a network pretrained on all four corpora; velocity and sustain pedal read.|pretrained --epochs 8"
+  "bach-chorales|bach-chorales|Bach chorales|Bach's four-part chorales. LSTM 2×256 fine-tuned from a network pretrained on all four corpora.|pretrained --epochs 8"
+  "final-fantasy-gru|final-fantasy|Final Fantasy (GRU)|The Final Fantasy recipe with GRU cells instead of LSTM, trained from scratch on Final Fantasy alone, to compare (the report's experiment 3).|--epochs 16 --cell gru"
+  "final-fantasy-seed|final-fantasy|Final Fantasy (report's recipe)|The report's recipe as a baseline: one token per note or chord, fixed half-beat offsets, 3 LSTM layers of 512, RMSprop. Trained on every 25th window (the full schedule takes about an hour per epoch on 2 cores). 13.8 MB: larger than the 4 MB budget of the style models, shipped to be heard, not as a product model.|--preset seed --stride 25 --epochs 4"
 )
 
+pretrained_done=""
 for entry in "${models[@]}"; do
   IFS='|' read -r name corpus display description flags <<<"$entry"
   [ -n "${MODELS:-}" ] && [[ " $MODELS " != *" $name "* ]] && continue
   run="runs/$name"
   resume=""; [ -f "$run/progress.json" ] && resume="--resume"
+  case "$flags" in
+    pretrained*)
+      [ -n "$pretrained_done" ] || { pretrain; pretrained_done=1; }
+      flags="--init runs/pretrain-all --lr 0.001 ${flags#pretrained}"
+      ;;
+    *--preset\ seed*) ;;
+    *) flags="$flags $shared" ;;
+  esac
   echo "== $name: train $flags $resume ($(date -u +%H:%M:%S))"
   # shellcheck disable=SC2086
   "$cli" train --data "$MOTIF_MIDI_DIR/$corpus" --style "$name" --out "$run" $flags $resume
   "$cli" export --run "$run" --out "public/models/$name" --display-name "$display" --description "$description"
+  "$cli" tune --model "public/models/$name" --data "$MOTIF_MIDI_DIR/$corpus" --pieces 12 --length 300
 done
 echo "== all done ($(date -u +%H:%M:%S))"

@@ -231,6 +231,15 @@ pub fn App() -> impl IntoView {
         status.set(Status::Error);
     };
 
+    // Each style starts from the sampling settings measured for it (`trainer-cli tune`).
+    let show_style = move |style: &LoadedStyle| {
+        let sampling = style.manifest.default_sampling();
+        settings.temperature.set(sampling.temperature.to_string());
+        settings.top_k.set(sampling.top_k.to_string());
+        settings.top_p.set(sampling.top_p.to_string());
+        card.set(Some(Card::of(style)));
+    };
+
     // Loads (or takes from memory) the selected style's bundle.
     let load_selected = move |id: String| {
         let Some(entry) = styles.get_untracked().into_iter().find(|s| s.id == id) else {
@@ -238,7 +247,7 @@ pub fn App() -> impl IntoView {
         };
         error.set(String::new());
         if let Some(style) = loaded.with_value(|m| m.get(&id).cloned()) {
-            card.set(Some(Card::of(&style)));
+            show_style(&style);
             status.set(Status::Idle);
             return;
         }
@@ -255,7 +264,7 @@ pub fn App() -> impl IntoView {
             match result {
                 Ok(style) => {
                     let style = Rc::new(style);
-                    card.set(Some(Card::of(&style)));
+                    show_style(&style);
                     loaded.update_value(|m| {
                         m.insert(id, style);
                     });

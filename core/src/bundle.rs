@@ -9,7 +9,9 @@ use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::meter::TimeSignature;
 use crate::model::{ModelConfig, MusicModel};
+use crate::sample::SamplingConfig;
 use crate::tokens::{Token, Tokenizer};
 use crate::vocab::Vocabulary;
 
@@ -32,6 +34,10 @@ pub struct Manifest {
     pub loss_plot: Option<String>,
     /// Short openings from the corpus for the page's "random start".
     pub primes: Vec<Prime>,
+    /// Sampling settings chosen for this style from measured generation statistics
+    /// (`trainer-cli tune`); the page and `generate` start from them.
+    #[serde(default)]
+    pub sampling: Option<SamplingConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -87,6 +93,12 @@ pub struct Prime {
     /// The corpus file it was cut from.
     pub source: String,
     pub tokens: Vec<Token>,
+    /// Where the excerpt starts: the piece's meter and the first onset's grid step, so a network
+    /// that takes metric positions is primed in the right place of the bar.
+    #[serde(default)]
+    pub time_signature: TimeSignature,
+    #[serde(default)]
+    pub start_step: u64,
 }
 
 /// The list of bundles the page offers (`public/models/index.json`).
@@ -134,6 +146,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl Manifest {
+    /// The style's chosen sampling settings, or the page's general defaults for a bundle that
+    /// was never tuned.
+    pub fn default_sampling(&self) -> SamplingConfig {
+        self.sampling.clone().unwrap_or(SamplingConfig {
+            temperature: 1.0,
+            top_k: 0,
+            top_p: 0.95,
+        })
+    }
+
     pub fn from_json(text: &str) -> Result<Self, BundleError> {
         // Read the version first so a newer bundle gets the precise complaint.
         #[derive(Deserialize)]

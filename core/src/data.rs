@@ -280,6 +280,29 @@ pub fn stream_batches(
         .unzip()
 }
 
+/// Token ids of pieces, with each token's metric position ([`crate::meter`]) when the network
+/// takes them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Pieces {
+    pub ids: Vec<Vec<u32>>,
+    /// Aligned with `ids`; empty when the network takes no metric positions.
+    pub meter: Vec<Vec<u16>>,
+}
+
+impl Pieces {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn tokens(&self) -> usize {
+        self.ids.iter().map(Vec::len).sum()
+    }
+}
+
 /// A batch as flat row-major ids, ready to become tensors.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Batch {
@@ -287,13 +310,15 @@ pub struct Batch {
     pub seq_len: usize,
     /// [size × seq_len]
     pub inputs: Vec<i64>,
+    /// [size × seq_len] metric positions of the inputs; empty without them.
+    pub meter: Vec<i64>,
     /// [size × seq_len] for every-position targets, [size] for last-only.
     pub targets: Vec<i64>,
 }
 
 /// `transposer` applies each window's `transpose`; without one, windows are taken as written.
 pub fn make_batch(
-    pieces: &[Vec<u32>],
+    pieces: &Pieces,
     windows: &[Window],
     seq_len: usize,
     targets: Targets,
@@ -303,10 +328,15 @@ pub fn make_batch(
         size: windows.len(),
         seq_len,
         inputs: Vec::with_capacity(windows.len() * seq_len),
+        meter: Vec::new(),
         targets: Vec::with_capacity(windows.len() * seq_len),
     };
     for window in windows {
-        let tokens = &pieces[window.piece][window.start..window.start + seq_len + 1];
+        let tokens = &pieces.ids[window.piece][window.start..window.start + seq_len + 1];
+        if let Some(positions) = pieces.meter.get(window.piece) {
+            let positions = &positions[window.start..window.start + seq_len];
+            batch.meter.extend(positions.iter().map(|&p| i64::from(p)));
+        }
         let id = |&id: &u32| i64::from(transposer.map_or(id, |t| t.apply(id, window.transpose)));
         batch.inputs.extend(tokens[..seq_len].iter().map(id));
         match targets {
@@ -371,8 +401,14 @@ mod tests {
         let shifted = windows(&pieces, 4, 4, 5);
         assert_eq!(shifted, vec![at(0, 1), at(0, 5)]);
 
+        let meter: Vec<Vec<u16>> = pieces
+            .iter()
+            .map(|p| (0..p.len() as u16).map(|i| i * 10).collect())
+            .collect();
+        let pieces = Pieces { ids: pieces, meter };
         let every = make_batch(&pieces, &w, 4, Targets::EveryPosition, None);
         assert_eq!(every.inputs, vec![0, 1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(every.meter, vec![0, 10, 20, 30, 40, 50, 60, 70]);
         assert_eq!(every.targets, vec![1, 2, 3, 4, 5, 6, 7, 8]);
         let last = make_batch(&pieces, &w, 4, Targets::LastOnly, None);
         assert_eq!(last.targets, vec![4, 8]);
@@ -428,7 +464,10 @@ mod tests {
         // B7 + 2 = C#8 is off the piano, so +2 is never allowed for a window holding B7.
         assert_eq!(transposer.allowed(&ids), vec![-2, -1, 0, 1]);
         assert_eq!(transposer.allowed(&ids[..3]), vec![-2, -1, 0, 1, 2]);
-        let pieces = vec![ids.clone()];
+        let pieces = Pieces {
+            ids: vec![ids.clone()],
+            meter: Vec::new(),
+        };
         let window = Window {
             piece: 0,
             start: 0,
@@ -447,11 +486,11 @@ mod tests {
             text(&["A#3", "d:6", "w:6", "D4", "d:6", "w:6", "A7"])
         );
         // Draws are seeded and always allowed.
-        let mut all = windows(&pieces, 3, 1, 0);
+        let mut all = windows(&pieces.ids, 3, 1, 0);
         let mut rng = ChaCha8Rng::seed_from_u64(5);
-        transposer.draw(&mut all, &pieces, 3, &mut rng);
+        transposer.draw(&mut all, &pieces.ids, 3, &mut rng);
         for w in &all {
-            let span = &pieces[0][w.start..w.start + 4];
+            let span = &pieces.ids[0][w.start..w.start + 4];
             assert!(transposer.allowed(span).contains(&w.transpose), "{w:?}");
         }
         assert!(all.iter().any(|w| w.transpose != 0));

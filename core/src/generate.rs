@@ -5,6 +5,7 @@
 
 use burn::prelude::*;
 
+use crate::meter::MetricClock;
 use crate::model::{MusicModel, State};
 use crate::sample::{Sampler, SamplingConfig};
 use crate::score::Note;
@@ -18,6 +19,10 @@ pub struct Generator {
     state: Option<State>,
     /// Fed to the model on the next step: the whole prime at first, then the last token.
     pending: Vec<u32>,
+    /// Follows the tokens for a network that takes metric positions; `pending_meter` holds the
+    /// positions of `pending`.
+    clock: Option<MetricClock>,
+    pending_meter: Vec<u16>,
     /// Ids chosen so far (the prime not included).
     pub generated: Vec<u32>,
     /// Notes decoded so far, the prime's first.
@@ -27,11 +32,13 @@ pub struct Generator {
 
 impl Generator {
     /// Starts from `prime` (ids in `vocab`). With no prime the first token is drawn from the
-    /// corpus's token frequencies, so even an empty start is in style and seeded.
+    /// corpus's token frequencies, so even an empty start is in style and seeded. `clock` (where
+    /// the prime starts in its bar) is given for a network that takes metric positions.
     pub fn new(
         tokenizer: &Tokenizer,
         vocab: Vocabulary,
         prime: &[u32],
+        clock: Option<MetricClock>,
         sampling: SamplingConfig,
         seed: u64,
     ) -> Self {
@@ -40,15 +47,19 @@ impl Generator {
             decoder: tokenizer.decoder(),
             state: None,
             pending: prime.to_vec(),
+            pending_meter: Vec::new(),
+            clock,
             generated: Vec::new(),
             notes: Vec::new(),
             prime_notes: 0,
             vocab,
         };
         for &id in prime {
-            generator
-                .decoder
-                .push(generator.vocab.token(id), &mut generator.notes);
+            let token = generator.vocab.token(id);
+            generator.decoder.push(token, &mut generator.notes);
+            if let Some(clock) = generator.clock.as_mut() {
+                generator.pending_meter.push(clock.advance(token));
+            }
         }
         generator.prime_notes = generator.notes.len();
         if prime.is_empty() {
@@ -68,7 +79,10 @@ impl Generator {
         let ids: Vec<i64> = self.pending.drain(..).map(i64::from).collect();
         let len = ids.len();
         let input = Tensor::<2, Int>::from_data(TensorData::new(ids, [1, len]), device);
-        let (logits, state) = model.forward_with_state(input, self.state.take());
+        let positions: Vec<i64> = self.pending_meter.drain(..).map(i64::from).collect();
+        let meter = (positions.len() == len)
+            .then(|| Tensor::<2, Int>::from_data(TensorData::new(positions, [1, len]), device));
+        let (logits, state) = model.forward_with_state(input, meter, self.state.take());
         self.state = Some(state);
         let vocab = logits.dims()[2];
         logits.narrow(1, len - 1, 1).reshape([1, vocab])
@@ -83,7 +97,11 @@ impl Generator {
         let id = self.sampler.sample(logits);
         self.generated.push(id);
         self.pending.push(id);
-        self.decoder.push(self.vocab.token(id), &mut self.notes);
+        let token = self.vocab.token(id);
+        self.decoder.push(token, &mut self.notes);
+        if let Some(clock) = self.clock.as_mut() {
+            self.pending_meter.push(clock.advance(token));
+        }
         id
     }
 

@@ -8,9 +8,10 @@ use rand::seq::IndexedRandom;
 use crate::bundle::Manifest;
 use crate::error::MidiError;
 use crate::generate::Generator;
+use crate::meter::{MetricClock, TimeSignature};
 use crate::midi::{ReadOptions, WriteOptions, read_midi, write_midi};
 use crate::sample::SamplingConfig;
-use crate::score::Note;
+use crate::score::{Note, Score};
 
 /// Longest prime taken from a user's MIDI file (its last tokens): enough context for the
 /// recurrent state, short enough to prime instantly.
@@ -23,8 +24,8 @@ pub enum Start {
     Nothing,
     /// One of the corpus openings shipped in the bundle, picked by the seed.
     CorpusExcerpt,
-    /// The notes of a MIDI file the user chose.
-    Notes(Vec<Note>),
+    /// The notes of a MIDI file the user chose, with its time signature.
+    Notes(Vec<Note>, TimeSignature),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,15 +39,15 @@ pub enum StartError {
 impl Start {
     /// Reads a user's MIDI file (drums left out, as in training).
     pub fn from_midi(bytes: &[u8]) -> Result<Start, StartError> {
-        Start::from_notes(read_midi(bytes, &ReadOptions::default())?.notes)
+        Start::from_score(read_midi(bytes, &ReadOptions::default())?)
     }
 
-    /// A user's notes as a start; an empty file is refused rather than silently ignored.
-    pub fn from_notes(notes: Vec<Note>) -> Result<Start, StartError> {
-        if notes.is_empty() {
+    /// A user's piece as a start; an empty file is refused rather than silently ignored.
+    pub fn from_score(score: Score) -> Result<Start, StartError> {
+        if score.notes.is_empty() {
             return Err(StartError::NoNotes);
         }
-        Ok(Start::Notes(notes))
+        Ok(Start::Notes(score.notes, score.info.time_signature))
     }
 }
 
@@ -61,31 +62,45 @@ pub struct PieceRequest {
 }
 
 impl PieceRequest {
-    /// Token ids the model is primed with.
-    pub fn prime(&self, manifest: &Manifest) -> Vec<u32> {
+    /// Token ids the model is primed with, and where they start in the bar.
+    pub fn prime(&self, manifest: &Manifest) -> (Vec<u32>, MetricClock) {
         let vocab = &manifest.vocabulary;
+        let steps_per_beat = manifest.tokenizer.steps_per_beat();
+        let bar_start = MetricClock::new(steps_per_beat, TimeSignature::default(), 0);
         match &self.start {
-            Start::Nothing => Vec::new(),
+            Start::Nothing => (Vec::new(), bar_start),
             Start::CorpusExcerpt => {
                 let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-                manifest
-                    .primes
-                    .choose(&mut rng)
-                    .map(|p| vocab.encode(&p.tokens))
-                    .unwrap_or_default()
+                manifest.primes.choose(&mut rng).map_or_else(
+                    || (Vec::new(), bar_start.clone()),
+                    |p| {
+                        let clock =
+                            MetricClock::new(steps_per_beat, p.time_signature, p.start_step);
+                        (vocab.encode(&p.tokens), clock)
+                    },
+                )
             }
-            Start::Notes(notes) => {
-                let ids = vocab.encode(&manifest.tokenizer.encode(notes));
-                ids[ids.len().saturating_sub(MAX_PRIME_TOKENS)..].to_vec()
+            Start::Notes(notes, signature) => {
+                let tokens = manifest.tokenizer.encode(notes);
+                let cut = tokens.len().saturating_sub(MAX_PRIME_TOKENS);
+                let mut clock = MetricClock::at_first_note(steps_per_beat, *signature, notes);
+                clock.positions(&tokens[..cut]);
+                (vocab.encode(&tokens[cut..]), clock)
             }
         }
     }
 
     pub fn generator(&self, manifest: &Manifest) -> Generator {
+        let (prime, clock) = self.prime(manifest);
         Generator::new(
             &manifest.tokenizer,
             manifest.vocabulary.clone(),
-            &self.prime(manifest),
+            &prime,
+            manifest
+                .model
+                .meter_steps_per_beat
+                .is_some()
+                .then_some(clock),
             self.sampling.clone(),
             self.seed,
         )

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::meter::TimeSignature;
 use crate::midi::TempoMap;
 
 /// One sounding note. Times are in beats (quarter notes) from the start of the piece.
@@ -35,6 +36,9 @@ pub enum Timing {
 pub struct ScoreInfo {
     /// SMF format: 0 (one track), 1 (parallel tracks) or 2 (sequential patterns).
     pub format: u8,
+    /// The first time signature in the file (4/4 when it has none).
+    #[serde(default)]
+    pub time_signature: TimeSignature,
     pub tracks: usize,
     pub timing: Timing,
     /// Number of tempo meta events (all tracks).

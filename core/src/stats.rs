@@ -28,6 +28,9 @@ pub struct PieceStats {
     pub longest_repeat: usize,
     /// Distinct 4-grams of onsets over all 4-grams (1 = never repeats a 4-onset figure).
     pub distinct_4grams: f64,
+    /// Share of onsets on a beat (a whole number of quarter notes from the piece's time 0).
+    #[serde(default)]
+    pub on_beat: f64,
 }
 
 impl PieceStats {
@@ -71,6 +74,11 @@ impl PieceStats {
             stats.mean_onset_gap =
                 (events[events.len() - 1].0 - events[0].0) / (events.len() - 1) as f64;
         }
+        let on_beat = events
+            .iter()
+            .filter(|(start, _)| (start - start.round()).abs() < 1.0 / 48.0)
+            .count();
+        stats.on_beat = on_beat as f64 / events.len() as f64;
         let chords: Vec<&Vec<u8>> = events.iter().map(|(_, p)| p).collect();
         let (mut run, mut longest) = (1, 1);
         for pair in chords.windows(2) {

@@ -410,3 +410,27 @@ fn a_restrike_written_before_the_old_note_off_keeps_the_new_note_length() {
         assert_eq!(score.notes[1].velocity, 70);
     }
 }
+
+#[test]
+fn the_first_time_signature_is_the_meter_and_4_4_when_none() {
+    use motif::meter::TimeSignature;
+    // 6/8 (denominator 2^3) in the conductor track, a later 2/4 change ignored.
+    let six_eight = [0xFF, 0x58, 0x04, 6, 3, 24, 8];
+    let two_four = [0xFF, 0x58, 0x04, 2, 2, 24, 8];
+    let conductor = events(&[(0, &six_eight), (960, &two_four), (0, END_OF_TRACK)]);
+    let melody = events(&[
+        (0, &note_on(0, 60, 90)),
+        (240, &note_off(0, 60)),
+        (0, END_OF_TRACK),
+    ]);
+    let score = read(&smf(1, 480, &[conductor, melody.clone()]));
+    assert_eq!(
+        score.info.time_signature,
+        TimeSignature {
+            numerator: 6,
+            denominator: 8
+        }
+    );
+    let plain = read(&smf(1, 480, &[melody]));
+    assert_eq!(plain.info.time_signature, TimeSignature::default());
+}

@@ -64,7 +64,7 @@ fn stepping_equals_the_full_sequence_forward() {
             &values(full.clone().narrow(1, 4, 1).reshape([1, VOCAB])),
         );
         assert!(diff < 1e-5);
-        let (next, _) = model.forward_with_state(tokens(&device, &ids[5..7]), Some(state));
+        let (next, _) = model.forward_with_state(tokens(&device, &ids[5..7]), None, Some(state));
         let diff = max_diff(
             &values(next.narrow(1, 1, 1).reshape([1, VOCAB])),
             &values(full.narrow(1, 6, 1).reshape([1, VOCAB])),
@@ -123,6 +123,7 @@ fn bundle(model: MusicModel, config: ModelConfig, vocab: Vocabulary) -> (Manifes
         training: TrainingFacts::default(),
         loss_plot: None,
         primes: Vec::new(),
+        sampling: None,
     };
     (manifest, weights)
 }
@@ -209,6 +210,7 @@ fn same_seed_same_generation() {
             &tokenizer,
             vocab.clone(),
             prime,
+            None,
             SamplingConfig::default(),
             seed,
         );
@@ -228,10 +230,69 @@ fn same_seed_same_generation() {
             &tokenizer,
             vocab.clone(),
             prime,
+            None,
             SamplingConfig::default(),
             7,
         );
         values(generator.logits(&model, &device))
     };
     assert!(max_diff(&next_logits(&[1, 9, 12]), &next_logits(&[4, 4, 2])) > 1e-6);
+}
+
+/// A network given metric positions: generation feeds it the positions training computes from
+/// the same tokens, the positions change what it predicts, and an old manifest (no meter field)
+/// still reads as a network without them.
+#[test]
+fn metric_positions_match_between_training_and_generation() {
+    use motif::meter::{MetricClock, TimeSignature};
+    let device = Device::flex();
+    let vocab = vocabulary();
+    device.seed(5);
+    let model = ModelConfig::new(vocab.len())
+        .with_layers(1)
+        .with_hidden(8)
+        .with_embedding(4)
+        .with_meter_steps_per_beat(Some(12))
+        .init(&device);
+    assert!(model.uses_meter());
+    let tokenizer = Tokenizer::new(TokenizerKind::Timed);
+    let prime: Vec<u32> = vec![1, 9, 12, 4, 4, 2, 7];
+    let prime_tokens: Vec<Token> = prime.iter().map(|&id| vocab.token(id).clone()).collect();
+    let signature = TimeSignature::from_midi(3, 2).unwrap();
+    let start = MetricClock::new(12, signature, 30);
+    let positions: Vec<i64> = start
+        .clone()
+        .positions(&prime_tokens)
+        .into_iter()
+        .map(i64::from)
+        .collect();
+    let ids: Vec<i64> = prime.iter().map(|&i| i64::from(i)).collect();
+    let meter = |p: &[i64]| tokens(&device, p);
+    let (trained, _) =
+        model.forward_with_state(tokens(&device, &ids), Some(meter(&positions)), None);
+    let last = values(
+        trained
+            .narrow(1, ids.len() - 1, 1)
+            .reshape([1, vocab.len()]),
+    );
+    let mut generator = Generator::new(
+        &tokenizer,
+        vocab.clone(),
+        &prime,
+        Some(start),
+        SamplingConfig::default(),
+        1,
+    );
+    assert!(max_diff(&values(generator.logits(&model, &device)), &last) < 1e-5);
+    let shifted: Vec<i64> = positions.iter().map(|p| (p + 6) % 36).collect();
+    let (moved, _) = model.forward_with_state(tokens(&device, &ids), Some(meter(&shifted)), None);
+    let moved = values(moved.narrow(1, ids.len() - 1, 1).reshape([1, vocab.len()]));
+    assert!(
+        max_diff(&moved, &last) > 1e-6,
+        "positions change the prediction"
+    );
+
+    let old = r#"{"vocab_size": 5, "cell": "lstm", "layers": 1, "hidden": 4, "embedding": 2, "dropout": 0.0, "dense": 3}"#;
+    let config: ModelConfig = serde_json::from_str(old).unwrap();
+    assert_eq!(config.meter_steps_per_beat, None);
 }

@@ -34,12 +34,12 @@ after(async () => {
 
 const open = (query, setup) => openPage(browser, `${server.origin}/${query}`, { requests, errors, setup });
 
-/// trainer-cli generate with the page's settings; returns the file's bytes.
-function cliGenerate(style, { length, seed, temperature = 1, topK = 0, topP = 0.95, tempo = 110, prime = 'random' }) {
+/// trainer-cli generate with the page's settings; returns the file's bytes. Sampling flags left
+/// out take the bundle's tuned defaults, which the page must start from too.
+function cliGenerate(style, { length, seed, tempo = 110, prime = 'random' }) {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'motif-e2e-')), 'piece.mid');
   execFileSync(CLI, [
     'generate', '--model', path.join(MODELS, style.path), '--length', String(length), '--seed', String(seed),
-    '--temperature', String(temperature), '--top-k', String(topK), '--top-p', String(topP),
     '--tempo', String(tempo), '--prime', prime, '--out', out,
   ], { stdio: 'pipe' });
   return fs.readFileSync(out);

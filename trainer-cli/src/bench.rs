@@ -51,7 +51,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let backend = backend::select(args.backend)?;
     let data = dataset::prepare(&recipe, None)?;
     recipe.model.vocab_size = data.vocab.len();
-    let per_epoch = windows(&data.train, recipe.seq_len, recipe.stride, 0)
+    let per_epoch = windows(&data.train.ids, recipe.seq_len, recipe.stride, 0)
         .len()
         .div_ceil(recipe.batch);
     println!(
@@ -73,7 +73,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let mut model = recipe.model.init(&device);
     let mut optimizer = make_optimizer(&recipe);
     let transposer = transposer(&recipe, &data.vocab);
-    let batches = epoch_batches(&data.train, &recipe, transposer.as_ref(), 1).batches;
+    let batches = epoch_batches(&data.train.ids, &recipe, transposer.as_ref(), 1).batches;
     let mut times = Vec::new();
     let mut steps = 0usize;
     for (i, windows) in batches.iter().take(args.batches + 1).enumerate() {
@@ -109,7 +109,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let mut generator = Generator::new(
         &recipe.tokenizer,
         data.vocab.clone(),
-        &data.train[0][..32.min(data.train[0].len())],
+        &data.train.ids[0][..32.min(data.train.ids[0].len())],
+        model.uses_meter().then(|| data.train_clocks[0].clone()),
         SamplingConfig::default(),
         1,
     );

@@ -41,6 +41,10 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Held-out loss and perplexity, and generated pieces' statistics next to the corpus's.
     Eval(EvalArgs),
+    /// Choose a bundle's default sampling settings (temperature, top-p) from the statistics of
+    /// pieces generated with each candidate, measured against its corpus, and store them in its
+    /// manifest.json.
+    Tune(TuneArgs),
     /// Measure training throughput, generation speed and peak memory for a preset.
     Bench(BenchArgs),
 }
@@ -165,6 +169,11 @@ pub struct TrainArgs {
     /// Stop each epoch after this many batches (quick trials, benchmarks).
     #[arg(long)]
     pub max_batches: Option<usize>,
+    /// Give the network each token's metric position (place in the beat and in the bar, from
+    /// the file's time signature), `on` or `off` [default: on; off for --preset seed, whose
+    /// tokens carry no time].
+    #[arg(long, value_parser = clap::builder::BoolishValueParser::new())]
+    pub meter: Option<bool>,
     /// Carry the recurrent state across each piece's consecutive windows (truncated
     /// backpropagation through time), as generation carries it across a whole piece.
     #[arg(long)]
@@ -300,28 +309,52 @@ pub struct EvalArgs {
     pub backend: BackendChoice,
 }
 
-/// How tokens are drawn, shared by `generate` and `eval`.
+#[derive(Args, Debug)]
+pub struct TuneArgs {
+    /// Bundle folder; its manifest.json gets the chosen settings.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The style's corpus, to compare against.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Pieces per candidate (seeds 1..=N).
+    #[arg(long, default_value_t = 8)]
+    pub pieces: usize,
+    /// Notes per piece.
+    #[arg(long, default_value_t = 300)]
+    pub length: usize,
+    /// Print the table without writing the manifest.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
+}
+
+/// How tokens are drawn, shared by `generate`, `eval` and `tune`. Settings not given come from
+/// the bundle (chosen by `tune`), else temperature 1, top-k 0, top-p 0.95 as in the page.
 #[derive(Args, Debug, Clone)]
 pub struct SamplingArgs {
     /// 0 = always the most likely token (the report's argmax); 1 = the model's distribution.
-    #[arg(long, default_value_t = 1.0)]
-    pub temperature: f32,
+    #[arg(long)]
+    pub temperature: Option<f32>,
     /// Sample among the k most likely tokens only (0 = all).
-    #[arg(long, default_value_t = 0)]
-    pub top_k: usize,
+    #[arg(long)]
+    pub top_k: Option<usize>,
     /// Sample among the most likely tokens holding this much probability (1 = all).
-    #[arg(long, default_value_t = 1.0)]
-    pub top_p: f32,
+    #[arg(long)]
+    pub top_p: Option<f32>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
 
 impl SamplingArgs {
-    pub fn config(&self) -> motif::sample::SamplingConfig {
+    /// The flags given, over the bundle's own settings.
+    pub fn config(&self, manifest: &motif::bundle::Manifest) -> motif::sample::SamplingConfig {
+        let chosen = manifest.default_sampling();
         motif::sample::SamplingConfig {
-            temperature: self.temperature,
-            top_k: self.top_k,
-            top_p: self.top_p,
+            temperature: self.temperature.unwrap_or(chosen.temperature),
+            top_k: self.top_k.unwrap_or(chosen.top_k),
+            top_p: self.top_p.unwrap_or(chosen.top_p),
         }
     }
 }

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use motif::corpus::{find_midi_files, parse_file, read_file};
-use motif::data::{Split, split_by_content, split_pieces};
+use motif::data::{Pieces, Split, split_by_content, split_pieces};
+use motif::meter::MetricClock;
 use motif::{Token, Vocabulary};
 use sha2::{Digest, Sha256};
 
@@ -12,15 +13,16 @@ use crate::recipe::Recipe;
 
 pub struct Prepared {
     pub vocab: Vocabulary,
-    pub train: Vec<Vec<u32>>,
-    pub validation: Vec<Vec<u32>>,
+    pub train: Pieces,
+    pub validation: Pieces,
     /// File names (relative to the data folder) of the training pieces, aligned with `train`.
     pub train_names: Vec<String>,
     pub validation_names: Vec<String>,
     pub files: usize,
     pub rejected: usize,
-    /// Each training piece's tokens, for cutting primes.
+    /// Each training piece's tokens, for cutting primes, and where they start in the bar.
     pub train_tokens: Vec<Vec<Token>>,
+    pub train_clocks: Vec<MetricClock>,
     /// SHA-256 over every file's name and bytes: the same folder contents, the same value.
     pub fingerprint: String,
 }
@@ -40,7 +42,8 @@ pub fn prepare(recipe: &Recipe, vocab: Option<Vocabulary>) -> Result<Prepared> {
     let files = find_midi_files(&[dir.to_path_buf()])?;
     let name = |path: &Path| path.strip_prefix(dir).unwrap_or(path).display().to_string();
     let options = recipe.read_options();
-    let mut pieces: Vec<(PathBuf, Vec<Token>)> = Vec::new();
+    let mut pieces: Vec<(PathBuf, Vec<Token>, MetricClock)> = Vec::new();
+    let steps_per_beat = recipe.tokenizer.steps_per_beat();
     let mut content_hashes = Vec::new();
     let mut rejected = 0;
     let mut fingerprint = Sha256::new();
@@ -60,7 +63,8 @@ pub fn prepare(recipe: &Recipe, vocab: Option<Vocabulary>) -> Result<Prepared> {
                 rejected += 1;
             }
             Ok((score, content_hash)) => {
-                pieces.push((path.clone(), recipe.tokenizer.encode(&score.notes)));
+                let clock = MetricClock::for_score(steps_per_beat, &score);
+                pieces.push((path.clone(), recipe.tokenizer.encode(&score.notes), clock));
                 content_hashes.push(content_hash);
             }
             Err(err) => {
@@ -92,10 +96,16 @@ pub fn prepare(recipe: &Recipe, vocab: Option<Vocabulary>) -> Result<Prepared> {
             recipe.transpose_range(),
         )
     });
-    let encode = |ids: &[usize]| {
-        ids.iter()
-            .map(|&i| vocab.encode(&pieces[i].1))
-            .collect::<Vec<_>>()
+    let uses_meter = recipe.model.meter_steps_per_beat.is_some();
+    let encode = |ids: &[usize]| Pieces {
+        ids: ids.iter().map(|&i| vocab.encode(&pieces[i].1)).collect(),
+        meter: if uses_meter {
+            ids.iter()
+                .map(|&i| pieces[i].2.clone().positions(&pieces[i].1))
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
     let prepared = Prepared {
         train: encode(&train_ids),
@@ -103,6 +113,7 @@ pub fn prepare(recipe: &Recipe, vocab: Option<Vocabulary>) -> Result<Prepared> {
         train_names: train_ids.iter().map(|&i| name(&pieces[i].0)).collect(),
         validation_names: validation_ids.iter().map(|&i| name(&pieces[i].0)).collect(),
         train_tokens: train_ids.iter().map(|&i| pieces[i].1.clone()).collect(),
+        train_clocks: train_ids.iter().map(|&i| pieces[i].2.clone()).collect(),
         files: files.len(),
         rejected,
         vocab,
@@ -115,13 +126,13 @@ pub fn prepare(recipe: &Recipe, vocab: Option<Vocabulary>) -> Result<Prepared> {
     report_short(
         "training",
         &prepared.train_names,
-        &prepared.train,
+        &prepared.train.ids,
         recipe.seq_len,
     );
     report_short(
         "validation",
         &prepared.validation_names,
-        &prepared.validation,
+        &prepared.validation.ids,
         recipe.seq_len,
     );
     Ok(prepared)

@@ -1,12 +1,21 @@
 //! `trainer-cli eval`: held-out loss and perplexity, and the statistics of generated pieces
 //! next to the corpus's own.
 
+use std::path::Path;
+
 use anyhow::{Result, bail};
+use burn::prelude::Device;
+use motif::bundle::Manifest;
 use motif::corpus::{find_midi_files, load_file};
+use motif::data::Pieces;
+use motif::meter::MetricClock;
 use motif::midi::ReadOptions;
+use motif::model::MusicModel;
 use motif::piece::{PieceRequest, Start};
+use motif::sample::SamplingConfig;
 use motif::stats::PieceStats;
 use motif::vocab::UNKNOWN_ID;
+use motif::{Note, Score};
 use motif::{TokenKind, Vocabulary};
 
 use crate::backend;
@@ -23,22 +32,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         sustain_pedal: manifest.training.sustain_pedal,
         ..ReadOptions::default()
     };
-    let files = find_midi_files(std::slice::from_ref(&args.data))?;
-    let mut pieces = Vec::new();
-    for path in &files {
-        match load_file(path, &read_options) {
-            Ok(score) if !score.notes.is_empty() => {
-                let name = path
-                    .strip_prefix(&args.data)
-                    .unwrap_or(path)
-                    .display()
-                    .to_string();
-                pieces.push((name, score));
-            }
-            Ok(_) => eprintln!("{}: no notes (skipped)", path.display()),
-            Err(err) => eprintln!("{err} (skipped)"),
-        }
-    }
+    let pieces = load_corpus(&args.data, &read_options)?;
     if pieces.is_empty() {
         bail!("no usable MIDI files in {}", args.data.display());
     }
@@ -55,10 +49,16 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     } else {
         (held_out, "the model's held-out files")
     };
-    let ids: Vec<Vec<u32>> = scored
-        .iter()
-        .map(|(_, s)| vocab.encode(&manifest.tokenizer.encode(&s.notes)))
-        .collect();
+    let steps_per_beat = manifest.tokenizer.steps_per_beat();
+    let mut ids = Pieces::default();
+    for (_, score) in &scored {
+        let tokens = manifest.tokenizer.encode(&score.notes);
+        if manifest.model.meter_steps_per_beat.is_some() {
+            let mut clock = MetricClock::for_score(steps_per_beat, score);
+            ids.meter.push(clock.positions(&tokens));
+        }
+        ids.ids.push(vocab.encode(&tokens));
+    }
     let seq_len = manifest.training.seq_len.max(2);
     let losses = KindLosses::of(
         vocab,
@@ -73,35 +73,86 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     );
     losses.print();
 
-    let mut generated = Vec::new();
-    for i in 0..args.pieces {
-        let seed = args.sampling.seed + i as u64;
-        let request = PieceRequest {
-            notes: args.length,
-            sampling: args.sampling.config(),
-            seed,
-            start: Start::CorpusExcerpt,
-            bpm: 120.0,
-        };
-        let mut generator = request.generator(&manifest);
-        generator
-            .run_sync(
-                &model,
-                &backend.device,
-                request.notes,
-                request.token_budget(),
-            )
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let skip = generator.prime_notes;
-        let notes = generator.finish();
-        generated.push(PieceStats::of(&notes[skip.min(notes.len())..]));
-    }
+    let sampling = args.sampling.config(&manifest);
+    let seeds = args.sampling.seed..args.sampling.seed + args.pieces as u64;
+    let generated = generated_stats(
+        &manifest,
+        &model,
+        &backend.device,
+        &sampling,
+        seeds,
+        args.length,
+    )?;
     let corpus: Vec<PieceStats> = pieces
         .iter()
         .map(|(_, s)| PieceStats::of(&s.notes))
         .collect();
+    println!(
+        "sampling: temperature {}, top-k {}, top-p {}",
+        sampling.temperature, sampling.top_k, sampling.top_p
+    );
     print_comparison(&generated, &corpus, args.length);
     Ok(())
+}
+
+/// Every readable MIDI file under `data` with its name relative to it (a bad file costs one
+/// line on stderr).
+pub fn load_corpus(data: &Path, read_options: &ReadOptions) -> Result<Vec<(String, Score)>> {
+    let files = find_midi_files(&[data.to_path_buf()])?;
+    let mut pieces = Vec::new();
+    for path in &files {
+        match load_file(path, read_options) {
+            Ok(score) if !score.notes.is_empty() => {
+                let name = path
+                    .strip_prefix(data)
+                    .unwrap_or(path)
+                    .display()
+                    .to_string();
+                pieces.push((name, score));
+            }
+            Ok(_) => eprintln!("{}: no notes (skipped)", path.display()),
+            Err(err) => eprintln!("{err} (skipped)"),
+        }
+    }
+    Ok(pieces)
+}
+
+/// Statistics of one piece per seed, `length` notes each, started from the bundle's corpus
+/// openings; onsets are timed from the bar the opening starts in.
+pub fn generated_stats(
+    manifest: &Manifest,
+    model: &MusicModel,
+    device: &Device,
+    sampling: &SamplingConfig,
+    seeds: std::ops::Range<u64>,
+    length: usize,
+) -> Result<Vec<PieceStats>> {
+    let steps_per_beat = f64::from(manifest.tokenizer.steps_per_beat().max(1));
+    seeds
+        .map(|seed| {
+            let request = PieceRequest {
+                notes: length,
+                sampling: sampling.clone(),
+                seed,
+                start: Start::CorpusExcerpt,
+                bpm: 120.0,
+            };
+            let mut generator = request.generator(manifest);
+            generator
+                .run_sync(model, device, request.notes, request.token_budget())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let skip = generator.prime_notes;
+            let offset = request.prime(manifest).1.time() as f64 / steps_per_beat;
+            let notes: Vec<Note> = generator.finish()[skip..]
+                .iter()
+                .map(|n| Note {
+                    start: n.start + offset,
+                    ..*n
+                })
+                .collect();
+            Ok(PieceStats::of(&notes))
+        })
+        .collect()
 }
 
 /// Held-out loss split by what each target token says, and per note over pitch + timing:
@@ -189,12 +240,25 @@ impl KindLosses {
     }
 }
 
-fn mean(stats: &[PieceStats], field: impl Fn(&PieceStats) -> f64) -> f64 {
+/// "1×5, 2×3": how many pieces had each longest run of one repeated onset.
+fn repeat_histogram(stats: &[PieceStats]) -> String {
+    let mut counts = std::collections::BTreeMap::new();
+    for s in stats {
+        *counts.entry(s.longest_repeat).or_insert(0) += 1;
+    }
+    counts
+        .iter()
+        .map(|(run, pieces)| format!("{run}×{pieces}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn mean(stats: &[PieceStats], field: impl Fn(&PieceStats) -> f64) -> f64 {
     stats.iter().map(field).sum::<f64>() / stats.len().max(1) as f64
 }
 
 /// The note-weighted pitch-class histogram of several pieces.
-fn pooled(stats: &[PieceStats]) -> PieceStats {
+pub fn pooled(stats: &[PieceStats]) -> PieceStats {
     let mut out = PieceStats::default();
     let total: f64 = stats.iter().map(|s| s.notes as f64).sum();
     for s in stats {
@@ -213,13 +277,14 @@ fn print_comparison(generated: &[PieceStats], corpus: &[PieceStats], length: usi
     );
     println!("{:<28} {:>12} {:>12}", "", "generated", "corpus");
     type Row = (&'static str, fn(&PieceStats) -> f64);
-    let rows: [Row; 7] = [
+    let rows: [Row; 8] = [
         ("notes per beat", |s| s.notes_per_beat),
         ("polyphony (notes/onset)", |s| s.polyphony),
         ("mean note length (beats)", |s| s.mean_duration),
         ("mean onset gap (beats)", |s| s.mean_onset_gap),
         ("longest repeated onset", |s| s.longest_repeat as f64),
         ("distinct 4-grams", |s| s.distinct_4grams),
+        ("onsets on a beat", |s| s.on_beat),
         ("pitch span (semitones)", |s| {
             f64::from(s.highest_pitch) - f64::from(s.lowest_pitch)
         }),
@@ -231,6 +296,14 @@ fn print_comparison(generated: &[PieceStats], corpus: &[PieceStats], length: usi
             mean(corpus, field)
         );
     }
+    let longest = |stats: &[PieceStats]| stats.iter().map(|s| s.longest_repeat).max().unwrap_or(0);
+    println!(
+        "{:<28} {:>12} {:>12}   (per generated piece: {})",
+        "longest repeat, max",
+        longest(generated),
+        longest(corpus),
+        repeat_histogram(generated)
+    );
     let distance = pooled(generated).pitch_class_distance(&pooled(corpus));
     println!(
         "{:<28} {:>12.3}   (0 = same pitch-class histogram, 1 = disjoint)",

@@ -17,7 +17,7 @@ use rand::seq::SliceRandom;
 
 use crate::checkpoint::{MODEL_FILE, RunDir, epoch_name, read_bytes};
 use crate::cli::ExportArgs;
-use crate::dataset;
+use crate::dataset::{self, Prepared};
 use crate::fsutil::{read_json, write_atomic, write_json};
 
 /// Primes shipped per bundle, and their length in tokens.
@@ -102,7 +102,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
 
     let recipe = &run.recipe;
     let data = dataset::prepare(recipe, Some(run.vocabulary.clone()))?;
-    let primes = pick_primes(&data.train_names, &data.train_tokens, recipe.seed);
+    let primes = pick_primes(&data, recipe.seed);
 
     let style = args.style.clone().unwrap_or_else(|| recipe.style.clone());
     let out = &args.out;
@@ -168,6 +168,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         },
         loss_plot,
         primes,
+        sampling: None,
     };
     write_atomic(&out.join(WEIGHTS_FILE), &weights)?;
     write_json(&out.join(MANIFEST_FILE), &manifest)?;
@@ -198,8 +199,9 @@ fn title_case(id: &str) -> String {
 }
 
 /// Openings of a few training pieces, chosen by seed.
-fn pick_primes(names: &[String], tokens: &[Vec<motif::Token>], seed: u64) -> Vec<Prime> {
-    let mut order: Vec<usize> = (0..names.len())
+fn pick_primes(data: &Prepared, seed: u64) -> Vec<Prime> {
+    let tokens = &data.train_tokens;
+    let mut order: Vec<usize> = (0..tokens.len())
         .filter(|&i| tokens[i].len() >= PRIME_TOKENS)
         .collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
@@ -207,8 +209,10 @@ fn pick_primes(names: &[String], tokens: &[Vec<motif::Token>], seed: u64) -> Vec
         .into_iter()
         .take(PRIMES)
         .map(|i| Prime {
-            source: names[i].clone(),
+            source: data.train_names[i].clone(),
             tokens: tokens[i][..PRIME_TOKENS].to_vec(),
+            time_signature: data.train_clocks[i].signature(),
+            start_step: data.train_clocks[i].time(),
         })
         .collect()
 }

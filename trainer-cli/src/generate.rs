@@ -26,14 +26,14 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
                 ..ReadOptions::default()
             };
             let score = load_file(file.as_ref(), &options)?;
-            Start::from_notes(score.notes).map_err(|e| anyhow::anyhow!("{file}: {e}"))?
+            Start::from_score(score).map_err(|e| anyhow::anyhow!("{file}: {e}"))?
         }
     };
     let backend = backend::select(args.backend)?;
     let (manifest, model) = bundle_io::load(&args.model, &backend.device)?;
     let request = PieceRequest {
         notes: args.length,
-        sampling: args.sampling.config(),
+        sampling: args.sampling.config(&manifest),
         seed: args.sampling.seed,
         start,
         bpm: args.tempo,

@@ -15,6 +15,7 @@ mod inspect;
 mod plot;
 mod recipe;
 mod train;
+mod tune;
 
 use clap::Parser;
 
@@ -23,6 +24,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         cli::Command::Inspect(args) => inspect::run(&args),
         cli::Command::Eval(args) => eval::run(&args).map(|()| std::process::ExitCode::SUCCESS),
+        cli::Command::Tune(args) => tune::run(&args).map(|()| std::process::ExitCode::SUCCESS),
         cli::Command::Bench(args) => bench::run(&args).map(|()| std::process::ExitCode::SUCCESS),
         cli::Command::Train(args) => train::run(&args),
         cli::Command::Export(args) => export::run(&args).map(|()| std::process::ExitCode::SUCCESS),

@@ -155,6 +155,11 @@ pub fn shape_flags(
             model.embedding.to_string(),
         ),
         ("--dense", given(args.dense), model.dense.to_string()),
+        (
+            "--meter",
+            args.meter.map(on_off),
+            on_off(model.meter_steps_per_beat.is_some()).to_string(),
+        ),
     ]
 }
 
@@ -172,6 +177,10 @@ pub fn disagreements(
                 .map(|g| format!("{flag} {g} ({owner} has {fixed})"))
         })
         .collect()
+}
+
+fn on_off(value: bool) -> String {
+    if value { "on" } else { "off" }.to_string()
 }
 
 fn constant_rate() -> f64 {
@@ -246,6 +255,9 @@ impl Recipe {
         if let (Tokenizer::Timed(config), Some(buckets)) = (&mut tokenizer, args.velocity_buckets) {
             config.velocity_buckets = buckets;
         }
+        let meter = args.meter.unwrap_or(tokenizer_kind == TokenizerKind::Timed);
+        let model =
+            model.with_meter_steps_per_beat(meter.then(|| usize::from(tokenizer.steps_per_beat())));
         Recipe {
             style: args.style.clone(),
             data: args.data.clone(),

@@ -15,14 +15,14 @@ use burn::prelude::*;
 use burn::tensor::Bytes;
 use burn::tensor::activation::log_softmax;
 use indicatif::{ProgressBar, ProgressStyle};
-use motif::Vocabulary;
 use motif::bundle::load_weights;
 use motif::data::{
-    Batch, GOLDEN_GAMMA, Targets, Transposer, Window, make_batch, splitmix64, stream_batches,
-    windows,
+    Batch, GOLDEN_GAMMA, Pieces, Targets, Transposer, Window, make_batch, splitmix64,
+    stream_batches, windows,
 };
 use motif::model::{ModelConfig, MusicModel, State};
 use motif::vocab::UNKNOWN_ID;
+use motif::{TokenizerKind, Vocabulary};
 use rand::rngs::ChaCha8Rng;
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
@@ -37,7 +37,7 @@ use crate::dataset;
 use crate::fsutil::write_atomic;
 use crate::init::Pretrained;
 use crate::plot::loss_svg;
-use crate::recipe::{OptimizerSettings, Recipe, disagreements, shape_flags};
+use crate::recipe::{OptimizerSettings, Preset, Recipe, disagreements, shape_flags};
 
 /// Folds several numbers into one RNG seed, so every epoch and batch has its own stream.
 fn mix(parts: &[u64]) -> u64 {
@@ -148,8 +148,10 @@ fn batch_logits(
 ) -> (Tensor<2>, Tensor<1, Int>, State) {
     let (n, seq_len, count) = (batch.size, batch.seq_len, batch.targets.len());
     let inputs = Tensor::<2, Int>::from_data(TensorData::new(batch.inputs, [n, seq_len]), device);
+    let meter = (!batch.meter.is_empty())
+        .then(|| Tensor::<2, Int>::from_data(TensorData::new(batch.meter, [n, seq_len]), device));
     let targets = Tensor::<1, Int>::from_data(TensorData::new(batch.targets, [count]), device);
-    let (features, state) = model.features(inputs, state);
+    let (features, state) = model.features(inputs, meter, state);
     let logits = match kind {
         Targets::EveryPosition => {
             let logits = model.head(features);
@@ -178,7 +180,7 @@ fn target_nll(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
 /// are masked out: the model is never taught to predict "something it has no word for".
 pub fn batch_loss(
     model: &MusicModel,
-    pieces: &[Vec<u32>],
+    pieces: &Pieces,
     windows: &[Window],
     (seq_len, kind, state): (usize, Targets, Option<State>),
     transposer: Option<&Transposer>,
@@ -213,7 +215,7 @@ pub struct Step {
 pub fn train_step(
     model: MusicModel,
     optimizer: &mut ModuleOptimizer,
-    (pieces, windows, state): (&[Vec<u32>], &[Window], Option<State>),
+    (pieces, windows, state): (&Pieces, &[Window], Option<State>),
     (recipe, transposer, lr): (&Recipe, Option<&Transposer>, f64),
     device: &Device,
 ) -> Step {
@@ -240,12 +242,12 @@ pub fn train_step(
 /// `eval`'s losses per token kind.
 pub fn held_out_nll(
     model: &MusicModel,
-    pieces: &[Vec<u32>],
+    pieces: &Pieces,
     seq_len: usize,
     batch: usize,
     device: &Device,
 ) -> Vec<(u32, f32)> {
-    let all = windows(pieces, seq_len, seq_len, 0);
+    let all = windows(&pieces.ids, seq_len, seq_len, 0);
     let mut out = Vec::new();
     for chunk in all.chunks(batch.max(1)) {
         let batch = make_batch(pieces, chunk, seq_len, Targets::EveryPosition, None);
@@ -266,7 +268,7 @@ pub fn held_out_nll(
 /// held-out pieces. NaN when no piece is long enough.
 pub fn validation_loss(
     model: &MusicModel,
-    pieces: &[Vec<u32>],
+    pieces: &Pieces,
     seq_len: usize,
     batch: usize,
     device: &Device,
@@ -413,6 +415,14 @@ fn check_resume(saved: &Recipe, args: &TrainArgs) -> Result<()> {
 }
 
 pub fn run(args: &TrainArgs) -> Result<ExitCode> {
+    if args.meter == Some(true)
+        && (args.tokenizer == Some(TokenizerKind::Seed)
+            || (args.tokenizer.is_none() && args.preset == Some(Preset::Seed)))
+    {
+        bail!(
+            "--meter on needs timed tokens: seed tokens place every onset 0.5 beat apart and carry no time to count"
+        );
+    }
     let dir = RunDir::new(
         args.out
             .clone()
@@ -473,14 +483,13 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         );
     }
     recipe.model.vocab_size = data.vocab.len();
-    if windows(&data.train, recipe.seq_len, recipe.stride, 0).is_empty() {
-        let longest = data.train.iter().map(Vec::len).max().unwrap_or(0);
+    if windows(&data.train.ids, recipe.seq_len, recipe.stride, 0).is_empty() {
+        let longest = data.train.ids.iter().map(Vec::len).max().unwrap_or(0);
         bail!(
             "too few tokens for one training window of {} (the longest training piece has {longest}); lower --seq-len or add files",
             recipe.seq_len
         );
     }
-    let count = |pieces: &[Vec<u32>]| pieces.iter().map(Vec::len).sum::<usize>();
     let run_file = RunFile {
         recipe: recipe.clone(),
         vocabulary: data.vocab.clone(),
@@ -488,8 +497,8 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         rejected_files: data.rejected,
         train_files: data.train.len(),
         validation_files: data.validation.len(),
-        train_tokens: count(&data.train),
-        validation_tokens: count(&data.validation),
+        train_tokens: data.train.tokens(),
+        validation_tokens: data.validation.tokens(),
         device: backend.description.clone(),
         data_fingerprint: Some(data.fingerprint.clone()),
     };
@@ -553,7 +562,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         if lr_factor < 1.0 {
             eprintln!("epoch {epoch}: learning rate {lr:.2e}");
         }
-        let plan = epoch_batches(&data.train, &recipe, transposer.as_ref(), epoch);
+        let plan = epoch_batches(&data.train.ids, &recipe, transposer.as_ref(), epoch);
         let batches = &plan.batches;
         // A stateful run resumed mid-epoch restarts its carried state at zero.
         let mut carried: Option<State> = None;

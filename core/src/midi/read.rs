@@ -9,6 +9,7 @@ use midly::{MetaMessage, MidiMessage, TrackEventKind};
 use super::DRUM_CHANNEL;
 use super::tempo::{TempoChange, TempoMap};
 use crate::error::MidiError;
+use crate::meter::TimeSignature;
 use crate::score::{Note, Score, ScoreInfo, Timing};
 
 /// Real piano MIDI files are kilobytes; 16 MiB leaves two orders of magnitude of headroom.
@@ -46,6 +47,8 @@ struct TrackData {
     notes: Vec<Span>,
     /// (tick, microseconds per beat)
     tempos: Vec<(u64, u32)>,
+    /// The first valid time signature and its tick.
+    signature: Option<(u64, TimeSignature)>,
     end_tick: u64,
     damaged: bool,
     drum_notes: usize,
@@ -120,8 +123,16 @@ pub fn read_midi(bytes: &[u8], options: &ReadOptions) -> Result<Score, MidiError
         Timing::Ppq { .. } => TempoMap::from_changes(tempo_changes),
         Timing::Smpte { .. } => TempoMap::constant(SMPTE_NOMINAL_BPM),
     };
+    // The piece's meter is the earliest one stated (a later change is not followed).
+    let time_signature = tracks
+        .iter()
+        .filter_map(|t| t.signature)
+        .min_by_key(|(tick, _)| *tick)
+        .map(|(_, s)| s)
+        .unwrap_or_default();
     let info = ScoreInfo {
         format,
+        time_signature,
         tracks: tracks.len(),
         timing,
         tempo_changes: tempo_events,
@@ -181,6 +192,11 @@ fn read_track(
             }
             TrackEventKind::Meta(MetaMessage::Tempo(us_per_beat)) => {
                 data.tempos.push((tick, us_per_beat.as_int()));
+            }
+            TrackEventKind::Meta(MetaMessage::TimeSignature(numerator, power, ..))
+                if data.signature.is_none() =>
+            {
+                data.signature = TimeSignature::from_midi(numerator, power).map(|s| (tick, s));
             }
             TrackEventKind::Meta(MetaMessage::EndOfTrack) => {
                 data.damaged = false;

@@ -55,6 +55,9 @@ pub struct ModelConfig {
     pub dropout: f64,
     #[config(default = 256)]
     pub dense: usize,
+    /// Grid steps per beat of the metric-position input ([`crate::meter`]); `None` (and absent
+    /// in older manifests): tokens only, as every model before it.
+    pub meter_steps_per_beat: Option<usize>,
 }
 
 impl ModelConfig {
@@ -69,6 +72,9 @@ impl ModelConfig {
             CellKind::Gru => 3,
         };
         let mut total = self.vocab_size * self.embedding;
+        if let Some(steps) = self.meter_steps_per_beat {
+            total += (steps + usize::from(crate::meter::MAX_BEATS)) * self.embedding;
+        }
         let mut input = self.embedding;
         for _ in 0..self.layers {
             // Weights from input and hidden state to every gate, with one bias (a GRU keeps a

@@ -1,5 +1,7 @@
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig,
+};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
@@ -52,6 +54,10 @@ impl State {
 #[derive(Module, Debug)]
 pub struct MusicModel {
     embedding: Embedding,
+    /// Position within the beat, and beat within the bar, added to the token embedding when the
+    /// network is given metric positions.
+    meter_phase: Option<Embedding>,
+    meter_beat: Option<Embedding>,
     layers: Vec<Recurrent>,
     dropout: Dropout,
     dense: Linear,
@@ -68,8 +74,19 @@ impl MusicModel {
                 layer
             })
             .collect();
+        // Zero at the start: the network begins as one without positions (three unit-variance
+        // embeddings summed would swamp the token's) and learns how much the beat matters.
+        let meter = |rows: usize| {
+            EmbeddingConfig::new(rows, config.embedding)
+                .with_initializer(Initializer::Zeros)
+                .init(device)
+        };
         MusicModel {
             embedding: EmbeddingConfig::new(config.vocab_size, config.embedding).init(device),
+            meter_phase: config.meter_steps_per_beat.map(meter),
+            meter_beat: config
+                .meter_steps_per_beat
+                .map(|_| meter(usize::from(crate::meter::MAX_BEATS))),
             layers,
             dropout: DropoutConfig::new(config.dropout).init(),
             dense: LinearConfig::new(input, config.dense).init(device),
@@ -79,27 +96,55 @@ impl MusicModel {
 
     /// Logits [batch, time, vocab] for token ids [batch, time], starting from zero state.
     pub fn forward(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
-        self.forward_with_state(tokens, None).0
+        self.forward_with_state(tokens, None, None).0
     }
 
-    /// As [`forward`](Self::forward), continuing from `state`; returns the state after the last
-    /// token, so a sequence can be fed in pieces.
+    /// Whether the network takes metric positions beside its tokens.
+    pub fn uses_meter(&self) -> bool {
+        self.meter_phase.is_some()
+    }
+
+    /// As [`forward`](Self::forward), with each token's metric position [batch, time] (see
+    /// [`crate::meter`]; `None` reads as the start of a bar) and continuing from `state`; returns
+    /// the state after the last token, so a sequence can be fed in pieces.
     pub fn forward_with_state(
         &self,
         tokens: Tensor<2, Int>,
+        meter: Option<Tensor<2, Int>>,
         state: Option<State>,
     ) -> (Tensor<3>, State) {
-        let (features, state) = self.features(tokens, state);
+        let (features, state) = self.features(tokens, meter, state);
         (self.head(features), state)
     }
 
     /// The last recurrent layer's outputs [batch, time, hidden] and the state after them.
-    pub fn features(&self, tokens: Tensor<2, Int>, state: Option<State>) -> (Tensor<3>, State) {
+    pub fn features(
+        &self,
+        tokens: Tensor<2, Int>,
+        meter: Option<Tensor<2, Int>>,
+        state: Option<State>,
+    ) -> (Tensor<3>, State) {
         let [batch, time] = tokens.dims();
+        let meter = match (&self.meter_phase, &self.meter_beat) {
+            (Some(phase), Some(beat)) => {
+                let positions = meter.unwrap_or_else(|| tokens.zeros_like());
+                let steps_per_beat = phase.weight.dims()[0] as i64;
+                let beats = beat.weight.dims()[0] as i64;
+                let in_beat = positions.clone().remainder_scalar(steps_per_beat);
+                let beat_index = positions.div_scalar(steps_per_beat).clamp(0, beats - 1);
+                Some((phase, in_beat, beat, beat_index))
+            }
+            _ => None,
+        };
         // One embedding lookup per step (ids are not tracked, so slicing them costs nothing).
         let mut steps: Vec<Tensor<2>> = (0..time)
             .map(|t| {
-                let embedded = self.embedding.forward(tokens.clone().narrow(1, t, 1));
+                let mut embedded = self.embedding.forward(tokens.clone().narrow(1, t, 1));
+                if let Some((phase, in_beat, beat, beat_index)) = &meter {
+                    embedded = embedded
+                        + phase.forward(in_beat.clone().narrow(1, t, 1))
+                        + beat.forward(beat_index.clone().narrow(1, t, 1));
+                }
                 let width = embedded.dims()[2];
                 embedded.reshape([batch, width])
             })
@@ -128,13 +173,13 @@ impl MusicModel {
     /// One step: token ids [batch] → logits [batch, vocab]. Generating a note costs one of
     /// these, not a re-run of the whole window.
     pub fn step(&self, tokens: Tensor<1, Int>, state: Option<State>) -> (Tensor<2>, State) {
-        let (logits, state) = self.forward_with_state(tokens.unsqueeze_dim(1), state);
+        let (logits, state) = self.forward_with_state(tokens.unsqueeze_dim(1), None, state);
         (logits.squeeze_dim(1), state)
     }
 
     /// Feeds a whole prime at once; returns the logits after its last token and the state.
     pub fn prime(&self, tokens: Tensor<2, Int>) -> (Tensor<2>, State) {
-        let (logits, state) = self.forward_with_state(tokens, None);
+        let (logits, state) = self.forward_with_state(tokens, None, None);
         let [batch, time, vocab] = logits.dims();
         (logits.narrow(1, time - 1, 1).reshape([batch, vocab]), state)
     }

@@ -1,0 +1,133 @@
+//! `trainer-cli tune`: the style's default sampling settings, chosen by measurement. Each
+//! candidate generates the same seeds; the one whose pieces lie nearest the corpus (density,
+//! note length, onset gap, polyphony, beat placement, restated figures, pitch classes) and
+//! never loops longer than the corpus does becomes the bundle's default.
+
+use anyhow::{Context, Result, bail};
+use motif::bundle::MANIFEST_FILE;
+use motif::midi::ReadOptions;
+use motif::sample::SamplingConfig;
+use motif::stats::PieceStats;
+
+use crate::backend;
+use crate::bundle_io;
+use crate::cli::TuneArgs;
+use crate::eval::{generated_stats, load_corpus, mean, pooled};
+use crate::fsutil::write_json;
+
+const TEMPERATURES: [f32; 5] = [0.6, 0.7, 0.8, 0.9, 1.0];
+const TOP_PS: [f32; 3] = [0.9, 0.95, 1.0];
+/// Added to a candidate whose pieces repeat one onset longer than any corpus piece: a loop
+/// disqualifies, whatever else is close.
+const LOOP_PENALTY: f64 = 10.0;
+
+pub fn run(args: &TuneArgs) -> Result<()> {
+    let backend = backend::select(args.backend)?;
+    let (mut manifest, model) = bundle_io::load(&args.model, &backend.device)?;
+    let read_options = ReadOptions {
+        sustain_pedal: manifest.training.sustain_pedal,
+        ..ReadOptions::default()
+    };
+    let corpus: Vec<PieceStats> = load_corpus(&args.data, &read_options)?
+        .iter()
+        .map(|(_, s)| PieceStats::of(&s.notes))
+        .collect();
+    if corpus.is_empty() {
+        bail!("no usable MIDI files in {}", args.data.display());
+    }
+    println!(
+        "{}: {} pieces of {} notes per setting against {} corpus pieces",
+        manifest.style.id,
+        args.pieces,
+        args.length,
+        corpus.len()
+    );
+    println!(
+        "{:>5} {:>5} | {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>4} | {:>6}",
+        "temp", "top-p", "n/beat", "length", "gap", "poly", "beat", "4-gram", "loop", "score"
+    );
+    let corpus_loop = corpus.iter().map(|s| s.longest_repeat).max().unwrap_or(0);
+    let show = |label: (&str, &str), stats: &[PieceStats], longest: usize, score: &str| {
+        println!(
+            "{:>5} {:>5} | {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>4} | {score:>6}",
+            label.0,
+            label.1,
+            mean(stats, |s| s.notes_per_beat),
+            mean(stats, |s| s.mean_duration),
+            mean(stats, |s| s.mean_onset_gap),
+            mean(stats, |s| s.polyphony),
+            mean(stats, |s| s.on_beat),
+            mean(stats, |s| s.distinct_4grams),
+            longest,
+        )
+    };
+    show(("corpus", ""), &corpus, corpus_loop, "");
+    let mut best: Option<(f64, SamplingConfig)> = None;
+    for &temperature in &TEMPERATURES {
+        for &top_p in &TOP_PS {
+            let sampling = SamplingConfig {
+                temperature,
+                top_k: 0,
+                top_p,
+            };
+            let seeds = 1..1 + args.pieces as u64;
+            let stats = generated_stats(
+                &manifest,
+                &model,
+                &backend.device,
+                &sampling,
+                seeds,
+                args.length,
+            )?;
+            let longest = stats.iter().map(|s| s.longest_repeat).max().unwrap_or(0);
+            let score = distance(&stats, &corpus)
+                + if longest > corpus_loop {
+                    LOOP_PENALTY
+                } else {
+                    0.0
+                };
+            show(
+                (&temperature.to_string(), &top_p.to_string()),
+                &stats,
+                longest,
+                &format!("{score:.3}"),
+            );
+            if best.as_ref().is_none_or(|(b, _)| score < *b) {
+                best = Some((score, sampling));
+            }
+        }
+    }
+    let (score, chosen) = best.context("no candidate settings")?;
+    println!(
+        "chosen: temperature {}, top-p {} (score {score:.3})",
+        chosen.temperature, chosen.top_p
+    );
+    if !args.dry_run {
+        manifest.sampling = Some(chosen);
+        let path = args.model.join(MANIFEST_FILE);
+        write_json(&path, &manifest)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// How far generated pieces lie from the corpus: log-ratios of the timing and texture means,
+/// plus the gaps in beat placement and restated figures, plus the pitch-class distance.
+fn distance(generated: &[PieceStats], corpus: &[PieceStats]) -> f64 {
+    let ratio = |field: fn(&PieceStats) -> f64| {
+        let (g, c) = (mean(generated, field), mean(corpus, field));
+        if g > 0.0 && c > 0.0 {
+            (g / c).ln().abs()
+        } else {
+            1.0
+        }
+    };
+    let gap = |field: fn(&PieceStats) -> f64| (mean(generated, field) - mean(corpus, field)).abs();
+    ratio(|s| s.notes_per_beat)
+        + ratio(|s| s.mean_duration)
+        + ratio(|s| s.mean_onset_gap)
+        + ratio(|s| s.polyphony)
+        + gap(|s| s.on_beat)
+        + gap(|s| s.distinct_4grams)
+        + pooled(generated).pitch_class_distance(&pooled(corpus))
+}
