@@ -16,14 +16,21 @@ cargo build --release --locked -p trainer-cli
 cli="$CARGO_TARGET_DIR/release/trainer-cli"
 mkdir -p runs
 
-# Flags every shipped style and the pretrained network share (the default recipe otherwise).
-shared="${SHARED_FLAGS:---meter off}"
+# Pretraining in two stages, as it happened on 2 cores: 10 epochs without metric positions
+# (they were added to the recipe afterwards), then 3 epochs that add them (their embeddings start
+# at zero, so stage 2 starts from stage 1's network exactly).
 pretrain() {
-  local run=runs/pretrain-all resume=""
-  [ -f "$run/progress.json" ] && resume="--resume"
+  local resume=""
+  [ -f runs/pretrain-all/progress.json ] && resume="--resume"
   echo "== pretrain on every corpus $resume ($(date -u +%H:%M:%S))"
   # shellcheck disable=SC2086
-  "$cli" train --data "$MOTIF_MIDI_DIR" --style all --out "$run" --epochs "${PRETRAIN_EPOCHS:-10}" $shared $resume
+  "$cli" train --data "$MOTIF_MIDI_DIR" --style all --out runs/pretrain-all --epochs 10 --meter off $resume
+  resume=""
+  [ -f runs/pretrain-all-meter/progress.json ] && resume="--resume"
+  echo "== pretrain, adding metric positions $resume ($(date -u +%H:%M:%S))"
+  # shellcheck disable=SC2086
+  "$cli" train --data "$MOTIF_MIDI_DIR" --style all --out runs/pretrain-all-meter --epochs 3 \
+    --init runs/pretrain-all --meter on --lr 0.001 $resume
 }
 
 # name | corpus | display name | description | train flags ("pretrained": fine-tune the pretrained network)
@@ -45,10 +52,9 @@ for entry in "${models[@]}"; do
   case "$flags" in
     pretrained*)
       [ -n "$pretrained_done" ] || { pretrain; pretrained_done=1; }
-      flags="--init runs/pretrain-all --lr 0.001 ${flags#pretrained}"
+      flags="--init runs/pretrain-all-meter --lr 0.001 ${flags#pretrained}"
       ;;
-    *--preset\ seed*) ;;
-    *) flags="$flags $shared" ;;
+    *) ;;
   esac
   echo "== $name: train $flags $resume ($(date -u +%H:%M:%S))"
   # shellcheck disable=SC2086

@@ -76,13 +76,13 @@ async fn warm_up(model: &MusicModel, device: &Device, prime: &[u32]) -> Result<(
     }
     let len = ids.len();
     let input = Tensor::<2, Int>::from_data(TensorData::new(ids, [1, len]), device);
-    let (logits, state) = model.forward_with_state(input, None);
+    let (logits, state) = model.forward_with_state(input, None, None);
     logits
         .into_data_async()
         .await
         .map_err(|e| format!("warm-up failed: {e:?}"))?;
     let input = Tensor::<2, Int>::from_data(TensorData::new(vec![1i64], [1, 1]), device);
-    let (logits, _) = model.forward_with_state(input, Some(state));
+    let (logits, _) = model.forward_with_state(input, None, Some(state));
     logits
         .into_data_async()
         .await

@@ -441,7 +441,7 @@ pub fn App() -> impl IntoView {
             match result {
                 Ok(start) => {
                     let count = match &start {
-                        Start::Notes(n) => n.len(),
+                        Start::Notes(n, _) => n.len(),
                         _ => 0,
                     };
                     prime_file.set_value(Some(start));

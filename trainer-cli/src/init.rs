@@ -4,7 +4,10 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use burn::module::Module;
 use burn::prelude::Device;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
 use motif::bundle::{MANIFEST_FILE, Manifest, load_weights};
 use motif::model::{ModelConfig, MusicModel};
 use motif::{Token, Tokenizer, Vocabulary};
@@ -71,7 +74,13 @@ impl Pretrained {
 
     /// The pretrained network's shape and tokens win; flags that ask for another are an error.
     pub fn check_flags(&self, args: &TrainArgs) -> Result<()> {
-        let conflicts = disagreements(shape_flags(args, &self.model, &self.tokenizer), "it");
+        let mut flags = shape_flags(args, &self.model, &self.tokenizer);
+        if self.adds_meter(args) {
+            // Positions can be added: their embeddings start at zero, so the network starts
+            // as the pretrained one.
+            flags.retain(|(flag, ..)| *flag != "--meter");
+        }
+        let conflicts = disagreements(flags, "it");
         if !conflicts.is_empty() {
             bail!(
                 "--init keeps the pretrained network's shape and tokens, which these flags would change: {}",
@@ -108,8 +117,22 @@ impl Pretrained {
         )
     }
 
-    pub fn model(&self, device: &Device) -> Result<MusicModel> {
-        load_weights(&self.model, self.weights.clone(), device)
-            .with_context(|| format!("--init {}", self.source))
+    /// Whether `--meter on` asks for positions the pretrained network was trained without.
+    pub fn adds_meter(&self, args: &TrainArgs) -> bool {
+        args.meter == Some(true) && self.model.meter_steps_per_beat.is_none()
+    }
+
+    /// The pretrained network as `config`: its own shape, or that shape with metric-position
+    /// embeddings added (at zero, so it computes what the pretrained network computes).
+    pub fn model(&self, config: &ModelConfig, device: &Device) -> Result<MusicModel> {
+        let loaded = if config.meter_steps_per_beat.is_some() && self.model.meter_steps_per_beat.is_none() {
+            ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
+                .map(|record| record.cast_to_module_dtype().allow_partial(true))
+                .and_then(|record| config.init(device).try_load_record(record))
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        } else {
+            load_weights(&self.model, self.weights.clone(), device).map_err(Into::into)
+        };
+        loaded.with_context(|| format!("--init {}", self.source))
     }
 }

@@ -454,6 +454,11 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         recipe.tokenizer = pretrained.tokenizer.clone();
         recipe.model = ModelConfig {
             dropout: recipe.model.dropout,
+            meter_steps_per_beat: if pretrained.adds_meter(args) {
+                recipe.model.meter_steps_per_beat
+            } else {
+                pretrained.model.meter_steps_per_beat
+            },
             ..pretrained.model.clone()
         };
         recipe.init = Some(pretrained.source.clone());
@@ -517,7 +522,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     let train_device = backend.device.clone().autodiff();
     train_device.seed(recipe.seed);
     let mut model = match &pretrained {
-        Some(pretrained) => pretrained.model(&train_device)?,
+        Some(pretrained) => pretrained.model(&recipe.model, &train_device)?,
         None => recipe.model.init(&train_device),
     };
     let mut optimizer = make_optimizer(&recipe);

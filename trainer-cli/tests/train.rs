@@ -98,6 +98,10 @@ fn train_resume_export_generate() {
     assert_eq!(manifest["weights"]["dtype"], "f16");
     assert!(manifest["vocabulary"]["tokens"].as_array().unwrap().len() > 20);
     assert!(!manifest["primes"].as_array().unwrap().is_empty());
+    // Metric positions are on by default, and each opening says where in its bar it starts.
+    assert_eq!(manifest["model"]["meter_steps_per_beat"], 12);
+    assert_eq!(manifest["primes"][0]["time_signature"]["denominator"], 4);
+    assert!(manifest["sampling"].is_null(), "not tuned yet");
     let index: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(models.join("index.json")).unwrap()).unwrap();
     assert_eq!(index["styles"][0]["id"], "test-style");
@@ -155,6 +159,47 @@ fn train_resume_export_generate() {
             && eval.contains("nats per note (pitch + timing tokens over "),
         "{eval}"
     );
+
+    // `tune` measures candidate settings against the corpus and stores the chosen ones, which
+    // `generate` then starts from (flags still override them).
+    let tune = ok(&trainer(&[
+        "tune",
+        "--model",
+        path(&bundle),
+        "--data",
+        path(data.path()),
+        "--pieces",
+        "2",
+        "--length",
+        "30",
+    ]));
+    assert!(tune.contains("chosen: temperature"), "{tune}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap())
+            .unwrap();
+    let chosen = &manifest["sampling"];
+    let temperature = chosen["temperature"].as_f64().unwrap();
+    assert!((0.5..=1.0).contains(&temperature), "{chosen}");
+    let (tuned, _) = generate("3", "tuned.mid");
+    let file = work.path().join("explicit.mid");
+    ok(&trainer(&[
+        "generate",
+        "--model",
+        path(&bundle),
+        "--length",
+        "60",
+        "--seed",
+        "3",
+        "--temperature",
+        &format!("{temperature}"),
+        "--top-k",
+        &chosen["top_k"].to_string(),
+        "--top-p",
+        &format!("{}", chosen["top_p"].as_f64().unwrap()),
+        "--out",
+        path(&file),
+    ]));
+    assert_eq!(tuned, std::fs::read(&file).unwrap());
 
     // A specific epoch's checkpoint exports too.
     let early = models.join("early");
@@ -241,6 +286,14 @@ fn seed_preset_trains_with_the_seed_tokens() {
             .any(|t| t.as_str().unwrap().contains('.')),
         "chords with octaves"
     );
+    assert!(run_file["recipe"]["model"]["meter_steps_per_beat"].is_null());
+    let refused = train(
+        data.path(),
+        &work.path().join("seed-meter"),
+        &["--preset", "seed", "--meter", "on"],
+    );
+    assert!(!refused.status.success());
+    assert_stderr_has(&refused, "--meter on needs timed tokens");
 }
 
 #[test]
@@ -377,6 +430,8 @@ fn resume_refuses_a_changed_recipe_or_data_folder() {
     assert_stderr_has(&changed, "--lr 0.01 (the run has 0.002)");
     let pedal = resume(data.path(), &run, &["--no-pedal"]);
     assert_stderr_has(&pedal, "--no-pedal");
+    let meter = resume(data.path(), &run, &["--meter", "off"]);
+    assert_stderr_has(&meter, "--meter off (the run has on)");
 
     // Repeating the run's own flags is fine, and so is a new epoch count.
     let mut same = TINY.to_vec();
