@@ -248,12 +248,26 @@ fn metric_positions_match_between_training_and_generation() {
     let device = Device::flex();
     let vocab = vocabulary();
     device.seed(5);
+    // The position embeddings start at zero; a trained network's are not.
+    struct Jitter;
+    impl burn::module::ModuleMapper for Jitter {
+        fn map_float<const D: usize>(
+            &mut self,
+            param: burn::module::Param<Tensor<D>>,
+        ) -> burn::module::Param<Tensor<D>> {
+            param.map(|t| {
+                let noise = t.random_like(burn::tensor::Distribution::Normal(0.0, 0.5));
+                t + noise
+            })
+        }
+    }
     let model = ModelConfig::new(vocab.len())
         .with_layers(1)
         .with_hidden(8)
         .with_embedding(4)
         .with_meter_steps_per_beat(Some(12))
-        .init(&device);
+        .init(&device)
+        .map(&mut Jitter);
     assert!(model.uses_meter());
     let tokenizer = Tokenizer::new(TokenizerKind::Timed);
     let prime: Vec<u32> = vec![1, 9, 12, 4, 4, 2, 7];
@@ -295,4 +309,41 @@ fn metric_positions_match_between_training_and_generation() {
     let old = r#"{"vocab_size": 5, "cell": "lstm", "layers": 1, "hidden": 4, "embedding": 2, "dropout": 0.0, "dense": 3}"#;
     let config: ModelConfig = serde_json::from_str(old).unwrap();
     assert_eq!(config.meter_steps_per_beat, None);
+}
+
+/// Int8 storage: about 1.1 bytes per weight against f16's 2, loaded back to f32 once, with
+/// logits close to the f32 network's (GRU and LSTM, metric positions included).
+#[test]
+fn int8_weights_are_smaller_and_close() {
+    use motif::bundle::{WeightStorage, dequantize, load_weights};
+    let device = Device::flex();
+    let ids: Vec<i64> = (0..16).map(|i| (i * 5 + 1) % 40).collect();
+    for cell in [CellKind::Lstm, CellKind::Gru] {
+        device.seed(11);
+        let config = ModelConfig::new(40)
+            .with_cell(cell)
+            .with_hidden(128)
+            .with_embedding(64)
+            .with_dense(64)
+            .with_meter_steps_per_beat(Some(12));
+        let model = config.init(&device);
+        let reference = values(model.forward(tokens(&device, &ids)).reshape([16, 40]));
+        let stored = |storage: WeightStorage| storage.encode(model.clone()).unwrap();
+        let (f16, int8) = (stored(WeightStorage::F16), stored(WeightStorage::Int8));
+        assert!(
+            (int8.len() as f64) < 0.62 * f16.len() as f64,
+            "{cell}: int8 {} bytes vs f16 {}",
+            int8.len(),
+            f16.len()
+        );
+        let logits = |bytes: Vec<u8>| {
+            let loaded = load_weights(&config, bytes, &device).unwrap();
+            values(loaded.forward(tokens(&device, &ids)).reshape([16, 40]))
+        };
+        let scale = reference.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let f16_error = max_diff(&logits(f16), &reference) / scale;
+        let int8_error = max_diff(&logits(dequantize(&config, int8).unwrap()), &reference) / scale;
+        assert!(f16_error < 0.01, "{cell}: f16 off by {f16_error}");
+        assert!(int8_error < 0.05, "{cell}: int8 off by {int8_error}");
+    }
 }

@@ -4,9 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use burn::module::{Module, ModuleMapper, Param};
 use burn::prelude::*;
-use burn::tensor::DType;
 use motif::bundle::{
     INDEX_FILE, Index, IndexEntry, MANIFEST_FILE, Manifest, Prime, SCHEMA_VERSION, StyleInfo,
     TrainingFacts, WEIGHTS_FILE, WeightsInfo, load_weights, sha256_hex,
@@ -23,16 +21,6 @@ use crate::fsutil::{read_json, write_atomic, write_json};
 /// Primes shipped per bundle, and their length in tokens.
 const PRIMES: usize = 8;
 const PRIME_TOKENS: usize = 48;
-
-/// Casts every float parameter, so weights can be stored in half precision.
-struct CastTo(DType);
-
-impl ModuleMapper for CastTo {
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let dtype = self.0;
-        param.map(|tensor| tensor.cast(dtype))
-    }
-}
 
 pub fn run(args: &ExportArgs) -> Result<()> {
     let (run_dir, chosen_epoch) = match (&args.checkpoint, &args.run) {
@@ -88,17 +76,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let device = Device::flex();
     let model = load_weights(&run.recipe.model, read_bytes(&checkpoint)?, &device)
         .with_context(|| format!("checkpoint {} is damaged", checkpoint.display()))?;
-    let dtype = match args.dtype.as_str() {
-        "f16" => DType::F16,
-        "f32" => DType::F32,
-        other => bail!("unknown --dtype {other} (expected f16 or f32)"),
-    };
-    let weights = model
-        .map(&mut CastTo(dtype))
-        .into_record()
-        .into_bytes()
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .to_vec();
+    let weights = args.dtype.encode(model)?;
 
     let recipe = &run.recipe;
     let data = dataset::prepare(recipe, Some(run.vocabulary.clone()))?;
@@ -130,7 +108,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         model: recipe.model.clone(),
         weights: WeightsInfo {
             file: WEIGHTS_FILE.into(),
-            dtype: args.dtype.clone(),
+            dtype: args.dtype.name().to_string(),
             bytes: weights.len() as u64,
             sha256: sha256_hex(&weights),
             parameters: recipe.model.parameter_count(),
@@ -179,7 +157,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         metrics.validation_loss,
         out.display(),
         weights.len(),
-        args.dtype
+        args.dtype.name()
     );
     Ok(())
 }

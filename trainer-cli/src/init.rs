@@ -35,8 +35,9 @@ impl Pretrained {
             let manifest = Manifest::from_json(&text)
                 .with_context(|| format!("--init {}", manifest_path.display()))?;
             let weights = read_bytes(&path.join(&manifest.weights.file))?;
-            manifest
+            let weights = manifest
                 .verify_weights(&weights)
+                .and_then(|()| manifest.float_weights(weights))
                 .with_context(|| format!("--init {}", path.display()))?;
             return Ok(Pretrained {
                 source: format!(
@@ -125,14 +126,15 @@ impl Pretrained {
     /// The pretrained network as `config`: its own shape, or that shape with metric-position
     /// embeddings added (at zero, so it computes what the pretrained network computes).
     pub fn model(&self, config: &ModelConfig, device: &Device) -> Result<MusicModel> {
-        let loaded = if config.meter_steps_per_beat.is_some() && self.model.meter_steps_per_beat.is_none() {
-            ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
-                .map(|record| record.cast_to_module_dtype().allow_partial(true))
-                .and_then(|record| config.init(device).try_load_record(record))
-                .map_err(|e| anyhow::anyhow!("{e}"))
-        } else {
-            load_weights(&self.model, self.weights.clone(), device).map_err(Into::into)
-        };
+        let loaded =
+            if config.meter_steps_per_beat.is_some() && self.model.meter_steps_per_beat.is_none() {
+                ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.weights.clone()))
+                    .map(|record| record.cast_to_module_dtype().allow_partial(true))
+                    .and_then(|record| config.init(device).try_load_record(record))
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+            } else {
+                load_weights(&self.model, self.weights.clone(), device).map_err(Into::into)
+            };
         loaded.with_context(|| format!("--init {}", self.source))
     }
 }

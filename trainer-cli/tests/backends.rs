@@ -1,9 +1,8 @@
 //! The same weights give the same logits on the GPU path (wgpu; Mesa's lavapipe on a machine
-//! without a GPU) and on the CPU path (flex).
+//! without a GPU) and on the CPU path (flex), from int8-stored weights.
 
-use burn::module::Module;
 use burn::prelude::*;
-use motif::bundle::load_weights;
+use motif::bundle::{WeightStorage, dequantize, load_weights};
 use motif::model::{CellKind, ModelConfig};
 
 #[test]
@@ -24,14 +23,12 @@ fn wgpu_and_cpu_logits_agree() {
             .with_layers(2)
             .with_hidden(32)
             .with_embedding(16)
-            .with_dense(24);
+            .with_dense(24)
+            .with_meter_steps_per_beat(Some(12));
         cpu.seed(9);
-        let weights = config
-            .init(&cpu)
-            .into_record()
-            .into_bytes()
-            .unwrap()
-            .to_vec();
+        // Int8 storage, positions included: the bundle format that loads differently from f16.
+        let weights = WeightStorage::Int8.encode(config.init(&cpu)).unwrap();
+        let weights = dequantize(&config, weights).unwrap();
         let logits = |device: &Device| {
             let model = load_weights(&config, weights.clone(), device).unwrap();
             let input =
