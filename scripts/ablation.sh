@@ -16,15 +16,15 @@ out="runs/ablation/$style"
 mkdir -p "$out/bundles"
 
 # config | flags (on top of the default recipe: forget bias 1, <unk> masked, lr halving and
-# early stopping apply to every row)
+# early stopping apply to every row). The rows are LSTMs, as the recipe was when they ran; the
+# "+meter-unit-init" row of EXPERIMENTS.md was "+meter" with N(0, 1) position embeddings.
 configs=(
-  "scratch|--no-pedal --velocity-buckets 0 --transpose none --meter off"
-  "pedal|--velocity-buckets 0 --transpose none --meter off"
-  "pedal+velocity|--transpose none --meter off"
-  "+transpose|--meter off"
-  "+stateful|--stateful --meter off"
-  "+meter|"
-  "+meter-unit-init|"
+  "scratch|--cell lstm --no-pedal --velocity-buckets 0 --transpose none --meter off"
+  "pedal|--cell lstm --velocity-buckets 0 --transpose none --meter off"
+  "pedal+velocity|--cell lstm --transpose none --meter off"
+  "+transpose|--cell lstm --meter off"
+  "+stateful|--cell lstm --stateful --meter off"
+  "+meter|--cell lstm"
 )
 for entry in "${configs[@]}"; do
   IFS='|' read -r name flags <<<"$entry"

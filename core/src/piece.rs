@@ -81,11 +81,11 @@ impl PieceRequest {
                 )
             }
             Start::Notes(notes, signature) => {
-                let tokens = manifest.tokenizer.encode(notes);
-                let cut = tokens.len().saturating_sub(MAX_PRIME_TOKENS);
+                let ids = vocab.encode(&manifest.tokenizer.encode(notes));
+                let cut = ids.len().saturating_sub(MAX_PRIME_TOKENS);
                 let mut clock = MetricClock::at_first_note(steps_per_beat, *signature, notes);
-                clock.positions(&tokens[..cut]);
-                (vocab.encode(&tokens[cut..]), clock)
+                clock.positions(ids[..cut].iter().map(|&id| vocab.token(id)));
+                (ids[cut..].to_vec(), clock)
             }
         }
     }

@@ -103,7 +103,7 @@ pub struct TrainArgs {
     /// [default: -5..6; none for --preset seed].
     #[arg(long, value_parser = parse_transpose, allow_hyphen_values = true)]
     pub transpose: Option<[i8; 2]>,
-    /// Recurrent cell [default: lstm].
+    /// Recurrent cell [default: gru; lstm for --preset seed].
     #[arg(long)]
     pub cell: Option<CellKind>,
     /// Epochs to train in all (raise it with --resume to train further) [default: 30; seed 200].

@@ -97,15 +97,24 @@ pub fn prepare(recipe: &Recipe, vocab: Option<Vocabulary>) -> Result<Prepared> {
         )
     });
     let uses_meter = recipe.model.meter_steps_per_beat.is_some();
-    let encode = |ids: &[usize]| Pieces {
-        ids: ids.iter().map(|&i| vocab.encode(&pieces[i].1)).collect(),
-        meter: if uses_meter {
-            ids.iter()
-                .map(|&i| pieces[i].2.clone().positions(&pieces[i].1))
+    // Positions follow the ids, not the raw tokens: a rare shift encodes as several known ones.
+    let encode = |files: &[usize]| {
+        let ids: Vec<Vec<u32>> = files.iter().map(|&i| vocab.encode(&pieces[i].1)).collect();
+        let meter = if uses_meter {
+            files
+                .iter()
+                .zip(&ids)
+                .map(|(&i, ids)| {
+                    pieces[i]
+                        .2
+                        .clone()
+                        .positions(ids.iter().map(|&id| vocab.token(id)))
+                })
                 .collect()
         } else {
             Vec::new()
-        },
+        };
+        Pieces { ids, meter }
     };
     let prepared = Prepared {
         train: encode(&train_ids),

@@ -52,12 +52,13 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let steps_per_beat = manifest.tokenizer.steps_per_beat();
     let mut ids = Pieces::default();
     for (_, score) in &scored {
-        let tokens = manifest.tokenizer.encode(&score.notes);
+        let encoded = vocab.encode(&manifest.tokenizer.encode(&score.notes));
         if manifest.model.meter_steps_per_beat.is_some() {
             let mut clock = MetricClock::for_score(steps_per_beat, score);
-            ids.meter.push(clock.positions(&tokens));
+            ids.meter
+                .push(clock.positions(encoded.iter().map(|&id| vocab.token(id))));
         }
-        ids.ids.push(vocab.encode(&tokens));
+        ids.ids.push(encoded);
     }
     let seq_len = manifest.training.seq_len.max(2);
     let losses = KindLosses::of(
