@@ -63,7 +63,7 @@ resume=""; [ -f runs/final-fantasy-lstm/progress.json ] && resume="--resume"
 "$cli" train --data "$midi/final-fantasy" --style final-fantasy-lstm --out runs/final-fantasy-lstm \
   --epochs 16 --cell lstm $resume
 lstm="$out/bundles/final-fantasy-lstm"
-[ -f "$lstm/manifest.json" ] || "$cli" export --run runs/final-fantasy-lstm --out "$lstm" >/dev/null
+[ -f "$lstm/manifest.json" ] || "$cli" export --run runs/final-fantasy-lstm --out "$lstm" --style final-fantasy-lstm >/dev/null
 [ -n "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("sampling") or "")' "$lstm/manifest.json")" ] ||
   "$cli" tune --model "$lstm" --data "$midi/final-fantasy" --pieces 20 --length 500 >/dev/null
 eval_into "$out/cell-final-fantasy-gru.txt" public/models/final-fantasy-gru final-fantasy
