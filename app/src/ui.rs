@@ -182,6 +182,7 @@ impl Settings {
                 temperature,
                 top_k,
                 top_p,
+                scale: None,
             },
             seed,
             start,

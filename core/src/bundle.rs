@@ -156,6 +156,7 @@ impl Manifest {
             temperature: 1.0,
             top_k: 0,
             top_p: 0.95,
+            scale: None,
         })
     }
 

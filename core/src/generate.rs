@@ -23,6 +23,8 @@ pub struct Generator {
     /// positions of `pending`.
     clock: Option<MetricClock>,
     pending_meter: Vec<u16>,
+    /// Per id, whether the key and scale allow it (none: no constraint).
+    allowed: Option<Vec<bool>>,
     /// Ids chosen so far (the prime not included).
     pub generated: Vec<u32>,
     /// Notes decoded so far, the prime's first.
@@ -42,7 +44,11 @@ impl Generator {
         sampling: SamplingConfig,
         seed: u64,
     ) -> Self {
+        let allowed = sampling
+            .scale
+            .map(|key| vocab.tokens().iter().map(|t| key.allows(t)).collect());
         let mut generator = Generator {
+            allowed,
             sampler: Sampler::new(sampling, seed),
             decoder: tokenizer.decoder(),
             state: None,
@@ -94,7 +100,18 @@ impl Generator {
     }
 
     fn choose(&mut self, logits: &[f32]) -> u32 {
-        let id = self.sampler.sample(logits);
+        let id = match &self.allowed {
+            Some(allowed) => {
+                // Pitches outside the scale get no probability; the rest renormalise.
+                let masked: Vec<f32> = logits
+                    .iter()
+                    .zip(allowed.iter().chain(std::iter::repeat(&true)))
+                    .map(|(&l, &ok)| if ok { l } else { f32::NEG_INFINITY })
+                    .collect();
+                self.sampler.sample(&masked)
+            }
+            None => self.sampler.sample(logits),
+        };
         self.generated.push(id);
         self.pending.push(id);
         let token = self.vocab.token(id);

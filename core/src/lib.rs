@@ -20,6 +20,7 @@ pub mod midi;
 pub mod model;
 pub mod piece;
 pub mod sample;
+pub mod scale;
 pub mod score;
 pub mod stats;
 pub mod tokens;

@@ -6,6 +6,7 @@ use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::scale::KeyScale;
 use crate::vocab::UNKNOWN_ID;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -16,6 +17,9 @@ pub struct SamplingConfig {
     pub top_k: usize,
     /// Keep the smallest set of most likely tokens whose probability reaches p (1 = all).
     pub top_p: f32,
+    /// Only pitches of this key and scale may sound ([`crate::scale`]); none: any pitch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale: Option<KeyScale>,
 }
 
 impl Default for SamplingConfig {
@@ -24,6 +28,7 @@ impl Default for SamplingConfig {
             temperature: 1.0,
             top_k: 0,
             top_p: 1.0,
+            scale: None,
         }
     }
 }
@@ -105,6 +110,7 @@ mod tests {
             temperature,
             top_k,
             top_p,
+            scale: None,
         }
     }
 

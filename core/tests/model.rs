@@ -347,3 +347,38 @@ fn int8_weights_are_smaller_and_close() {
         assert!(int8_error < 0.05, "{cell}: int8 off by {int8_error}");
     }
 }
+
+/// A key and scale mask pitches outside it at every step (timing tokens untouched), and a seed
+/// still means a piece.
+#[test]
+fn a_scale_keeps_every_generated_pitch_inside_it() {
+    use motif::scale::{KeyScale, Scale};
+    let device = Device::flex();
+    let vocab = vocabulary();
+    device.seed(4);
+    let model = ModelConfig::new(vocab.len())
+        .with_layers(1)
+        .with_hidden(8)
+        .with_embedding(4)
+        .init(&device);
+    let tokenizer = Tokenizer::new(TokenizerKind::Timed);
+    let key = KeyScale::parse("C", Scale::MajorPentatonic).unwrap();
+    let run = |scale: Option<KeyScale>| {
+        let sampling = SamplingConfig {
+            scale,
+            ..SamplingConfig::default()
+        };
+        let mut generator = Generator::new(&tokenizer, vocab.clone(), &[], None, sampling, 9);
+        generator.run_sync(&model, &device, 60, 600).unwrap();
+        generator.finish()
+    };
+    let free = run(None);
+    assert!(
+        free.iter().any(|n| !key.contains(n.pitch)),
+        "the tiny net plays F and B unconstrained"
+    );
+    let kept = run(Some(key));
+    assert!(kept.len() >= 60);
+    assert!(kept.iter().all(|n| key.contains(n.pitch)), "{kept:?}");
+    assert_eq!(kept, run(Some(key)));
+}

@@ -344,18 +344,37 @@ pub struct SamplingArgs {
     /// Sample among the most likely tokens holding this much probability (1 = all).
     #[arg(long)]
     pub top_p: Option<f32>,
+    /// Keep every pitch in this key (`C`, `F#`, `Bb`, …) and --scale [default scale: major].
+    #[arg(long)]
+    pub key: Option<String>,
+    /// major, natural-minor, harmonic-minor, dorian, mixolydian, blues, major-pentatonic or
+    /// minor-pentatonic (needs --key).
+    #[arg(long, requires = "key")]
+    pub scale: Option<motif::scale::Scale>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
 
 impl SamplingArgs {
     /// The flags given, over the bundle's own settings.
-    pub fn config(&self, manifest: &motif::bundle::Manifest) -> motif::sample::SamplingConfig {
+    pub fn config(
+        &self,
+        manifest: &motif::bundle::Manifest,
+    ) -> anyhow::Result<motif::sample::SamplingConfig> {
         let chosen = manifest.default_sampling();
-        motif::sample::SamplingConfig {
+        let scale = self
+            .key
+            .as_deref()
+            .map(|key| {
+                motif::scale::KeyScale::parse(key, self.scale.unwrap_or(motif::scale::Scale::Major))
+            })
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--key: {e}"))?;
+        Ok(motif::sample::SamplingConfig {
             temperature: self.temperature.unwrap_or(chosen.temperature),
             top_k: self.top_k.unwrap_or(chosen.top_k),
             top_p: self.top_p.unwrap_or(chosen.top_p),
-        }
+            scale,
+        })
     }
 }

@@ -13,6 +13,7 @@ use motif::midi::ReadOptions;
 use motif::model::MusicModel;
 use motif::piece::{PieceRequest, Start};
 use motif::sample::SamplingConfig;
+use motif::scale::{KeyScale, Scale};
 use motif::stats::PieceStats;
 use motif::vocab::UNKNOWN_ID;
 use motif::{Note, Score};
@@ -74,7 +75,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     );
     losses.print();
 
-    let sampling = args.sampling.config(&manifest);
+    let sampling = args.sampling.config(&manifest)?;
     let seeds = args.sampling.seed..args.sampling.seed + args.pieces as u64;
     let generated = generated_stats(
         &manifest,
@@ -93,6 +94,26 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         sampling.temperature, sampling.top_k, sampling.top_p
     );
     print_comparison(&generated, &corpus, args.length);
+    let share = |stats: &[PieceStats], key: Option<KeyScale>| {
+        mean(stats, |s| match key {
+            Some(key) => key.share_of_histogram(&s.pitch_classes),
+            None => KeyScale::best_fit_share(Scale::Major, &s.pitch_classes),
+        })
+    };
+    match sampling.scale {
+        Some(key) => println!(
+            "{:<28} {:>12.3} {:>12.3}   (constrained to {key})",
+            "pitches in the scale",
+            share(&generated, Some(key)),
+            share(&corpus, Some(key))
+        ),
+        None => println!(
+            "{:<28} {:>12.3} {:>12.3}   (each piece's best-fitting major scale: how tonal)",
+            "pitches in a major scale",
+            share(&generated, None),
+            share(&corpus, None)
+        ),
+    }
     Ok(())
 }
 

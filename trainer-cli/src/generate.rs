@@ -33,7 +33,7 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     let (manifest, model) = bundle_io::load(&args.model, &backend.device)?;
     let request = PieceRequest {
         notes: args.length,
-        sampling: args.sampling.config(&manifest),
+        sampling: args.sampling.config(&manifest)?,
         seed: args.sampling.seed,
         start,
         bpm: args.tempo,

@@ -75,6 +75,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
                 temperature,
                 top_k: 0,
                 top_p,
+                scale: None,
             };
             let seeds = 1..1 + args.pieces as u64;
             let stats = generated_stats(

@@ -201,6 +201,50 @@ fn train_resume_export_generate() {
     ]));
     assert_eq!(tuned, std::fs::read(&file).unwrap());
 
+    // A key and scale keep every generated pitch in it (no prime: every note is generated),
+    // and `eval` reports the share.
+    let file = work.path().join("dorian.mid");
+    ok(&trainer(&[
+        "generate",
+        "--model",
+        path(&bundle),
+        "--length",
+        "60",
+        "--prime",
+        "none",
+        "--key",
+        "D",
+        "--scale",
+        "dorian",
+        "--out",
+        path(&file),
+    ]));
+    let dorian = read_midi(&std::fs::read(&file).unwrap(), &ReadOptions::default()).unwrap();
+    assert!(!dorian.notes.is_empty());
+    let outside: Vec<u8> = dorian
+        .notes
+        .iter()
+        .map(|n| n.pitch)
+        .filter(|p| ![0, 2, 4, 5, 7, 9, 11].contains(&(p % 12))) // D dorian: the white keys
+        .collect();
+    assert!(outside.is_empty(), "outside D dorian: {outside:?}");
+    let scaled = ok(&trainer(&[
+        "eval",
+        "--model",
+        path(&bundle),
+        "--data",
+        path(data.path()),
+        "--pieces",
+        "1",
+        "--length",
+        "30",
+        "--key",
+        "D",
+        "--scale",
+        "dorian",
+    ]));
+    assert!(scaled.contains("constrained to D dorian"), "{scaled}");
+
     // A specific epoch's checkpoint exports too.
     let early = models.join("early");
     ok(&trainer(&[
