@@ -14,6 +14,7 @@ use motif::Note;
 use motif::bundle::IndexEntry;
 use motif::piece::{PieceRequest, Start};
 use motif::sample::SamplingConfig;
+use motif::scale::{KeyScale, Scale};
 use wasm_bindgen::JsCast;
 
 use crate::audio::Player;
@@ -141,7 +142,15 @@ struct Settings {
     seed: RwSignal<String>,
     tempo: RwSignal<String>,
     start: RwSignal<String>,
+    /// Tonic and scale ("none": any pitch), the report's experiment 4.
+    key: RwSignal<String>,
+    scale: RwSignal<String>,
 }
+
+/// Tonics offered, as a musician spells them.
+const KEYS: [&str; 12] = [
+    "C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B",
+];
 
 fn parse<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
     text.trim()
@@ -176,13 +185,17 @@ impl Settings {
             }
             _ => Start::CorpusExcerpt,
         };
+        let scale = match self.scale.get_untracked().as_str() {
+            "none" => None,
+            name => Some(KeyScale::parse(&self.key.get_untracked(), name.parse::<Scale>()?)?),
+        };
         Ok(PieceRequest {
             notes,
             sampling: SamplingConfig {
                 temperature,
                 top_k,
                 top_p,
-                scale: None,
+                scale,
             },
             seed,
             start,
@@ -218,6 +231,8 @@ pub fn App() -> impl IntoView {
         top_p: RwSignal::new("0.95".into()),
         seed: RwSignal::new(random_seed().to_string()),
         tempo: RwSignal::new("110".into()),
+        key: RwSignal::new("C".into()),
+        scale: RwSignal::new("none".into()),
         start: RwSignal::new("excerpt".into()),
     };
 
@@ -573,6 +588,16 @@ pub fn App() -> impl IntoView {
                 <label>"Seed "<input data-testid="seed" type="number" min="0" prop:value=move || settings.seed.get() on:input=text_input(settings.seed)/></label>
                 <button data-testid="new-seed" on:click=move |_| settings.seed.set(random_seed().to_string())>"New seed"</button>
                 <label>"Tempo (BPM) "<input data-testid="tempo" type="number" min="1" max="1000" prop:value=move || settings.tempo.get() on:input=text_input(settings.tempo)/></label>
+                <label title="Keep every generated pitch in this key and scale (the prime is left as it is)">
+                    "Key "
+                    <select data-testid="key" prop:value=move || settings.key.get() on:change=text_input(settings.key)>
+                        {KEYS.iter().map(|k| view! { <option value=*k>{*k}</option> }).collect_view()}
+                    </select>
+                    <select data-testid="scale" aria-label="Scale" prop:value=move || settings.scale.get() on:change=text_input(settings.scale)>
+                        <option value="none">"any scale"</option>
+                        {Scale::ALL.iter().map(|s| view! { <option value=s.name()>{s.name().replace('-', " ")}</option> }).collect_view()}
+                    </select>
+                </label>
                 <label>
                     "Start from "
                     <select data-testid="start" prop:value=move || settings.start.get() on:change=text_input(settings.start)>

@@ -36,11 +36,11 @@ const open = (query, setup) => openPage(browser, `${server.origin}/${query}`, { 
 
 /// trainer-cli generate with the page's settings; returns the file's bytes. Sampling flags left
 /// out take the bundle's tuned defaults, which the page must start from too.
-function cliGenerate(style, { length, seed, tempo = 110, prime = 'random' }) {
+function cliGenerate(style, { length, seed, tempo = 110, prime = 'random', extra = [] }) {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'motif-e2e-')), 'piece.mid');
   execFileSync(CLI, [
     'generate', '--model', path.join(MODELS, style.path), '--length', String(length), '--seed', String(seed),
-    '--tempo', String(tempo), '--prime', prime, '--out', out,
+    '--tempo', String(tempo), '--prime', prime, '--out', out, ...extra,
   ], { stdio: 'pipe' });
   return fs.readFileSync(out);
 }
@@ -107,6 +107,29 @@ test('a MIDI file the user picks starts the piece, and matches trainer-cli --pri
   assert.equal(notes.length, scale.length + final);
   if (CLI) assert.ok(bytes.equals(cliGenerate(style, { length: 32, seed: 3, prime: file })));
   else t.diagnostic('MOTIF_TRAINER_CLI unset: not compared with trainer-cli');
+  await page.context().close();
+});
+
+test('a key and scale keep every generated pitch in them, as trainer-cli --key --scale does', LONG, async (t) => {
+  const style = index.styles[0];
+  const page = await open(`?backend=cpu&style=${style.id}`);
+  await waitStatus(page, 'idle', 180_000);
+  await byId(page, 'start').selectOption('nothing');
+  await byId(page, 'key').selectOption('D');
+  await byId(page, 'scale').selectOption('dorian');
+  await setInput(page, 'length', 48);
+  await setInput(page, 'seed', 5);
+  const { status, final } = await generate(page);
+  assert.equal(status, 'done', await byId(page, 'error').textContent());
+  assert.ok(final >= 48, `${final} notes`);
+  const { bytes } = await download(page);
+  // D dorian is the white keys.
+  const outside = readMidi(bytes).notes.filter((n) => ![0, 2, 4, 5, 7, 9, 11].includes(n.pitch % 12));
+  assert.deepEqual(outside, [], 'every pitch is in D dorian');
+  if (CLI) {
+    const expected = cliGenerate(style, { length: 48, seed: 5, prime: 'none', extra: ['--key', 'D', '--scale', 'dorian'] });
+    assert.ok(bytes.equals(expected), 'the page\'s file equals trainer-cli generate --key D --scale dorian');
+  } else t.diagnostic('MOTIF_TRAINER_CLI unset: not compared with trainer-cli');
   await page.context().close();
 });
 
