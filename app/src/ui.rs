@@ -187,7 +187,10 @@ impl Settings {
         };
         let scale = match self.scale.get_untracked().as_str() {
             "none" => None,
-            name => Some(KeyScale::parse(&self.key.get_untracked(), name.parse::<Scale>()?)?),
+            name => Some(KeyScale::parse(
+                &self.key.get_untracked(),
+                name.parse::<Scale>()?,
+            )?),
         };
         Ok(PieceRequest {
             notes,
