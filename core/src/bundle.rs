@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::meter::TimeSignature;
+use crate::midi::ReadOptions;
 use crate::model::{ModelConfig, MusicModel};
 use crate::sample::SamplingConfig;
 use crate::tokens::{Token, Tokenizer};
@@ -207,6 +208,14 @@ impl Manifest {
     pub fn load_model(&self, weights: Vec<u8>, device: &Device) -> Result<MusicModel, BundleError> {
         self.verify_weights(&weights)?;
         load_weights(&self.model, self.float_weights(weights)?, device)
+    }
+
+    /// How the model's corpus was read, so files scored or compared against it read the same.
+    pub fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            sustain_pedal: self.training.sustain_pedal,
+            ..ReadOptions::default()
+        }
     }
 
     /// The weights as floats (int8 ones dequantised, see [`dequantize`]).

@@ -61,11 +61,7 @@ impl Generator {
             vocab,
         };
         for &id in prime {
-            let token = generator.vocab.token(id);
-            generator.decoder.push(token, &mut generator.notes);
-            if let Some(clock) = generator.clock.as_mut() {
-                generator.pending_meter.push(clock.advance(token));
-            }
+            generator.follow(id);
         }
         generator.prime_notes = generator.notes.len();
         if prime.is_empty() {
@@ -114,12 +110,17 @@ impl Generator {
         };
         self.generated.push(id);
         self.pending.push(id);
+        self.follow(id);
+        id
+    }
+
+    /// Decodes a token fed to the model (prime or chosen) and notes its metric position.
+    fn follow(&mut self, id: u32) {
         let token = self.vocab.token(id);
         self.decoder.push(token, &mut self.notes);
         if let Some(clock) = self.clock.as_mut() {
             self.pending_meter.push(clock.advance(token));
         }
-        id
     }
 
     /// Notes generated so far, the prime's excluded.

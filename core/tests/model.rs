@@ -101,6 +101,14 @@ fn vocabulary() -> Vocabulary {
     Vocabulary::build([seq.as_slice()], 1)
 }
 
+/// A one-layer network small enough to generate from in milliseconds.
+fn tiny_config(vocab: &Vocabulary) -> ModelConfig {
+    ModelConfig::new(vocab.len())
+        .with_layers(1)
+        .with_hidden(8)
+        .with_embedding(4)
+}
+
 fn bundle(model: MusicModel, config: ModelConfig, vocab: Vocabulary) -> (Manifest, Vec<u8>) {
     let weights = model.into_record().into_bytes().unwrap().to_vec();
     let manifest = Manifest {
@@ -199,11 +207,7 @@ fn same_seed_same_generation() {
     let device = Device::flex();
     let vocab = vocabulary();
     device.seed(3);
-    let model = ModelConfig::new(vocab.len())
-        .with_layers(1)
-        .with_hidden(8)
-        .with_embedding(4)
-        .init(&device);
+    let model = tiny_config(&vocab).init(&device);
     let tokenizer = Tokenizer::new(TokenizerKind::Timed);
     let run = |seed, prime: &[u32]| {
         let mut generator = Generator::new(
@@ -261,10 +265,7 @@ fn metric_positions_match_between_training_and_generation() {
             })
         }
     }
-    let model = ModelConfig::new(vocab.len())
-        .with_layers(1)
-        .with_hidden(8)
-        .with_embedding(4)
+    let model = tiny_config(&vocab)
         .with_meter_steps_per_beat(Some(12))
         .init(&device)
         .map(&mut Jitter);
@@ -356,11 +357,7 @@ fn a_scale_keeps_every_generated_pitch_inside_it() {
     let device = Device::flex();
     let vocab = vocabulary();
     device.seed(4);
-    let model = ModelConfig::new(vocab.len())
-        .with_layers(1)
-        .with_hidden(8)
-        .with_embedding(4)
-        .init(&device);
+    let model = tiny_config(&vocab).init(&device);
     let tokenizer = Tokenizer::new(TokenizerKind::Timed);
     let key = KeyScale::parse("C", Scale::MajorPentatonic).unwrap();
     let run = |scale: Option<KeyScale>| {

@@ -28,12 +28,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let backend = backend::select(args.backend)?;
     let (manifest, model) = bundle_io::load(&args.model, &backend.device)?;
     let vocab = &manifest.vocabulary;
-    // Read files the way the model's corpus was read.
-    let read_options = ReadOptions {
-        sustain_pedal: manifest.training.sustain_pedal,
-        ..ReadOptions::default()
-    };
-    let pieces = load_corpus(&args.data, &read_options)?;
+    let pieces = load_corpus(&args.data, &manifest.read_options())?;
     if pieces.is_empty() {
         bail!("no usable MIDI files in {}", args.data.display());
     }
@@ -262,6 +257,11 @@ impl KindLosses {
     }
 }
 
+/// The longest run of one repeated onset in any of the pieces.
+pub fn longest_repeat(stats: &[PieceStats]) -> usize {
+    stats.iter().map(|s| s.longest_repeat).max().unwrap_or(0)
+}
+
 /// "1×5, 2×3": how many pieces had each longest run of one repeated onset.
 fn repeat_histogram(stats: &[PieceStats]) -> String {
     let mut counts = std::collections::BTreeMap::new();
@@ -318,12 +318,11 @@ fn print_comparison(generated: &[PieceStats], corpus: &[PieceStats], length: usi
             mean(corpus, field)
         );
     }
-    let longest = |stats: &[PieceStats]| stats.iter().map(|s| s.longest_repeat).max().unwrap_or(0);
     println!(
         "{:<28} {:>12} {:>12}   (per generated piece: {})",
         "longest repeat, max",
-        longest(generated),
-        longest(corpus),
+        longest_repeat(generated),
+        longest_repeat(corpus),
         repeat_histogram(generated)
     );
     let distance = pooled(generated).pitch_class_distance(&pooled(corpus));

@@ -7,14 +7,13 @@
 
 use anyhow::{Context, Result, bail};
 use motif::bundle::MANIFEST_FILE;
-use motif::midi::ReadOptions;
 use motif::sample::SamplingConfig;
 use motif::stats::PieceStats;
 
 use crate::backend;
 use crate::bundle_io;
 use crate::cli::TuneArgs;
-use crate::eval::{generated_stats, load_corpus, mean, pooled};
+use crate::eval::{generated_stats, load_corpus, longest_repeat, mean, pooled};
 use crate::fsutil::write_json;
 
 const TEMPERATURES: [f32; 7] = [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0];
@@ -30,11 +29,7 @@ const RESTATEMENT_WEIGHT: f64 = 2.0;
 pub fn run(args: &TuneArgs) -> Result<()> {
     let backend = backend::select(args.backend)?;
     let (mut manifest, model) = bundle_io::load(&args.model, &backend.device)?;
-    let read_options = ReadOptions {
-        sustain_pedal: manifest.training.sustain_pedal,
-        ..ReadOptions::default()
-    };
-    let corpus: Vec<PieceStats> = load_corpus(&args.data, &read_options)?
+    let corpus: Vec<PieceStats> = load_corpus(&args.data, &manifest.read_options())?
         .iter()
         .map(|(_, s)| PieceStats::of(&s.notes))
         .collect();
@@ -52,7 +47,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
         "{:>5} {:>5} | {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>4} | {:>6}",
         "temp", "top-p", "n/beat", "length", "gap", "poly", "beat", "4-gram", "loop", "score"
     );
-    let corpus_loop = corpus.iter().map(|s| s.longest_repeat).max().unwrap_or(0);
+    let corpus_loop = longest_repeat(&corpus);
     let show = |label: (&str, &str), stats: &[PieceStats], longest: usize, score: &str| {
         println!(
             "{:>5} {:>5} | {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>4} | {score:>6}",
@@ -86,7 +81,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
                 seeds,
                 args.length,
             )?;
-            let longest = stats.iter().map(|s| s.longest_repeat).max().unwrap_or(0);
+            let longest = longest_repeat(&stats);
             let restated = mean(&stats, |s| s.distinct_4grams);
             let score = distance(&stats, &corpus)
                 + RESTATEMENT_WEIGHT * (restated - MAX_DISTINCT_4GRAMS).max(0.0)

@@ -90,9 +90,11 @@ fn train_resume_export_generate() {
         "--description",
         "A test.",
     ]));
-    let manifest: serde_json::Value =
+    let read_manifest = || -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap())
-            .unwrap();
+            .unwrap()
+    };
+    let manifest = read_manifest();
     assert_eq!(manifest["schema_version"], 1);
     assert_eq!(manifest["tokenizer"]["kind"], "timed");
     assert_eq!(manifest["weights"]["dtype"], "f16");
@@ -107,9 +109,10 @@ fn train_resume_export_generate() {
     assert_eq!(index["styles"][0]["id"], "test-style");
     assert_eq!(index["styles"][0]["path"], "test-style/");
 
-    let generate = |seed: &str, out: &str| {
+    // 60 notes, with any `extra` flags.
+    let generate = |out: &str, seed: &str, extra: &[&str]| {
         let file = work.path().join(out);
-        let stdout = ok(&trainer(&[
+        let mut args = vec![
             "generate",
             "--model",
             path(&bundle),
@@ -119,13 +122,15 @@ fn train_resume_export_generate() {
             seed,
             "--out",
             path(&file),
-        ]));
+        ];
+        args.extend_from_slice(extra);
+        let stdout = ok(&trainer(&args));
         (std::fs::read(&file).unwrap(), stdout)
     };
-    let (first, stdout) = generate("3", "a.mid");
+    let (first, stdout) = generate("a.mid", "3", &[]);
     assert!(stdout.contains("notes/s"), "{stdout}");
-    let (second, _) = generate("3", "b.mid");
-    let (other, _) = generate("4", "c.mid");
+    let (second, _) = generate("b.mid", "3", &[]);
+    let (other, _) = generate("c.mid", "4", &[]);
     assert_eq!(
         first, second,
         "same seed and settings must give the same file"
@@ -174,52 +179,38 @@ fn train_resume_export_generate() {
         "30",
     ]));
     assert!(tune.contains("chosen: temperature"), "{tune}");
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap())
-            .unwrap();
+    let manifest = read_manifest();
     let chosen = &manifest["sampling"];
     let temperature = chosen["temperature"].as_f64().unwrap();
     assert!((0.5..=1.0).contains(&temperature), "{chosen}");
-    let (tuned, _) = generate("3", "tuned.mid");
-    let file = work.path().join("explicit.mid");
-    ok(&trainer(&[
-        "generate",
-        "--model",
-        path(&bundle),
-        "--length",
-        "60",
-        "--seed",
+    let (tuned, _) = generate("tuned.mid", "3", &[]);
+    let (temperature, top_k, top_p) = (
+        format!("{temperature}"),
+        chosen["top_k"].to_string(),
+        format!("{}", chosen["top_p"].as_f64().unwrap()),
+    );
+    let (explicit, _) = generate(
+        "explicit.mid",
         "3",
-        "--temperature",
-        &format!("{temperature}"),
-        "--top-k",
-        &chosen["top_k"].to_string(),
-        "--top-p",
-        &format!("{}", chosen["top_p"].as_f64().unwrap()),
-        "--out",
-        path(&file),
-    ]));
-    assert_eq!(tuned, std::fs::read(&file).unwrap());
+        &[
+            "--temperature",
+            &temperature,
+            "--top-k",
+            &top_k,
+            "--top-p",
+            &top_p,
+        ],
+    );
+    assert_eq!(tuned, explicit);
 
     // A key and scale keep every generated pitch in it (no prime: every note is generated),
     // and `eval` reports the share.
-    let file = work.path().join("dorian.mid");
-    ok(&trainer(&[
-        "generate",
-        "--model",
-        path(&bundle),
-        "--length",
-        "60",
-        "--prime",
-        "none",
-        "--key",
-        "D",
-        "--scale",
-        "dorian",
-        "--out",
-        path(&file),
-    ]));
-    let dorian = read_midi(&std::fs::read(&file).unwrap(), &ReadOptions::default()).unwrap();
+    let (dorian, _) = generate(
+        "dorian.mid",
+        "3",
+        &["--prime", "none", "--key", "D", "--scale", "dorian"],
+    );
+    let dorian = read_midi(&dorian, &ReadOptions::default()).unwrap();
     assert!(!dorian.notes.is_empty());
     let outside: Vec<u8> = dorian
         .notes
