@@ -3,7 +3,7 @@
 
 use burn::prelude::*;
 use motif::bundle::{INDEX_FILE, Index, MANIFEST_FILE, Manifest};
-use motif::model::MusicModel;
+use motif::model::{MusicModel, PackedModel};
 
 use crate::web::{fetch_bytes, fetch_text, now_ms};
 
@@ -24,6 +24,8 @@ pub async fn load_index() -> Result<Index, String> {
 pub struct LoadedStyle {
     pub manifest: Manifest,
     pub model: MusicModel,
+    /// On the CPU: the network's packed copy, which steps a token without tensors.
+    pub packed: Option<PackedModel>,
     /// Bytes downloaded (manifest + weights).
     pub download_bytes: usize,
     /// Fetch + verify + upload, and the warm-up step (shader compilation on WebGPU).
@@ -34,7 +36,7 @@ pub struct LoadedStyle {
 }
 
 /// Fetches, verifies (schema, size, checksum, config fit) and warms up one style's bundle.
-pub async fn load_style(path: &str, device: &Device) -> Result<LoadedStyle, String> {
+pub async fn load_style(path: &str, device: &Device, cpu: bool) -> Result<LoadedStyle, String> {
     let started = now_ms();
     let folder = format!("{MODELS_DIR}/{path}");
     let manifest_text = fetch_text(&format!("{folder}/{MANIFEST_FILE}")).await?;
@@ -52,7 +54,13 @@ pub async fn load_style(path: &str, device: &Device) -> Result<LoadedStyle, Stri
         .first()
         .map(|p| manifest.vocabulary.encode(&p.tokens))
         .unwrap_or_default();
-    warm_up(&model, device, &prime).await?;
+    let packed = if cpu {
+        // Nothing to compile: the packed copy is ready once its weights are copied.
+        Some(PackedModel::new(&model))
+    } else {
+        warm_up(&model, device, &prime).await?;
+        None
+    };
     let loss_plot = manifest
         .loss_plot
         .as_ref()
@@ -63,6 +71,7 @@ pub async fn load_style(path: &str, device: &Device) -> Result<LoadedStyle, Stri
         warmup_ms: now_ms() - loaded,
         loss_plot,
         model,
+        packed,
         manifest,
     })
 }

@@ -1,5 +1,5 @@
-//! The streaming loop: one model step per token, logits read asynchronously (WebGPU allows no
-//! other way), the page updated and the event loop let go every few milliseconds so it stays
+//! The streaming loop: one model step per token (the packed CPU step, or burn's tensors with
+//! logits read asynchronously, as WebGPU allows no other way), the page updated and the event loop let go every few milliseconds so it stays
 //! responsive and Stop works.
 
 use std::cell::Cell;
@@ -48,17 +48,25 @@ pub async fn generate(
     let mut slice_start = now_ms();
     let mut shown_at = slice_start;
     let budget = request.token_budget();
+    let mut values = Vec::new();
     while generator.new_notes() < request.notes && generator.generated.len() < budget {
         if cancel.get() {
             break;
         }
-        let logits = generator.logits(&style.model, device);
-        let values = logits
-            .into_data_async()
-            .await
-            .map_err(|e| format!("reading the model's output failed: {e:?}"))?
-            .try_to_vec::<f32>()
-            .map_err(|e| format!("model output is not f32: {e:?}"))?;
+        match &style.packed {
+            Some(packed) => {
+                generator.packed_logits(packed, &mut values);
+            }
+            None => {
+                let logits = generator.logits(&style.model, device);
+                values = logits
+                    .into_data_async()
+                    .await
+                    .map_err(|e| format!("reading the model's output failed: {e:?}"))?
+                    .try_to_vec::<f32>()
+                    .map_err(|e| format!("model output is not f32: {e:?}"))?;
+            }
+        }
         generator.accept(&values);
         if first_note_ms.is_none() && generator.new_notes() > 0 {
             first_note_ms = Some(now_ms() - started);

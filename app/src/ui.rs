@@ -18,7 +18,7 @@ use motif::scale::{KeyScale, Scale};
 use wasm_bindgen::JsCast;
 
 use crate::audio::Player;
-use crate::backend::{self, Backend, Preference};
+use crate::backend::{self, Backend, BackendKind, Preference};
 use crate::bundles::{LoadedStyle, load_index, load_style};
 use crate::generation::{Outcome, generate};
 use crate::roll;
@@ -139,6 +139,8 @@ struct Settings {
     temperature: RwSignal<String>,
     top_k: RwSignal<String>,
     top_p: RwSignal<String>,
+    /// Share of each draw taken from what followed the same context earlier in the piece.
+    motifs: RwSignal<String>,
     seed: RwSignal<String>,
     tempo: RwSignal<String>,
     start: RwSignal<String>,
@@ -173,6 +175,10 @@ impl Settings {
         if !(top_p > 0.0 && top_p <= 1.0) {
             return Err("Top-p must be above 0 and at most 1".into());
         }
+        let motif_memory: f32 = parse(&self.motifs.get_untracked(), "Motifs")?;
+        if !(0.0..=0.9).contains(&motif_memory) {
+            return Err("Motifs must be between 0 and 0.9".into());
+        }
         let seed: u64 = parse(&self.seed.get_untracked(), "Seed")?;
         let bpm: f64 = parse(&self.tempo.get_untracked(), "Tempo")?;
         if !(bpm > 0.0 && bpm <= 1000.0) {
@@ -199,6 +205,7 @@ impl Settings {
                 top_k,
                 top_p,
                 scale,
+                motif_memory,
             },
             seed,
             start,
@@ -232,6 +239,7 @@ pub fn App() -> impl IntoView {
         temperature: RwSignal::new("1.0".into()),
         top_k: RwSignal::new("0".into()),
         top_p: RwSignal::new("0.95".into()),
+        motifs: RwSignal::new("0".into()),
         seed: RwSignal::new(random_seed().to_string()),
         tempo: RwSignal::new("110".into()),
         key: RwSignal::new("C".into()),
@@ -256,6 +264,7 @@ pub fn App() -> impl IntoView {
         settings.temperature.set(sampling.temperature.to_string());
         settings.top_k.set(sampling.top_k.to_string());
         settings.top_p.set(sampling.top_p.to_string());
+        settings.motifs.set(sampling.motif_memory.to_string());
         card.set(Some(Card::of(style)));
     };
 
@@ -272,11 +281,14 @@ pub fn App() -> impl IntoView {
         }
         card.set(None);
         status.set(Status::Loading);
-        let Some(device) = backend.with_value(|b| b.as_ref().map(|b| b.device.clone())) else {
+        let Some((device, cpu)) = backend.with_value(|b| {
+            b.as_ref()
+                .map(|b| (b.device.clone(), b.kind == BackendKind::Cpu))
+        }) else {
             return;
         };
         spawn_local(async move {
-            let result = load_style(&entry.path, &device).await;
+            let result = load_style(&entry.path, &device, cpu).await;
             if selected.get_untracked() != id {
                 return; // the user moved on while this loaded
             }
@@ -588,6 +600,7 @@ pub fn App() -> impl IntoView {
                 <label>"Temperature "<input data-testid="temperature" type="number" min="0" max="5" step="0.05" prop:value=move || settings.temperature.get() on:input=text_input(settings.temperature)/></label>
                 <label title="Keep only the k most likely tokens; 0 keeps all">"Top-k "<input data-testid="top-k" type="number" min="0" prop:value=move || settings.top_k.get() on:input=text_input(settings.top_k)/></label>
                 <label title="Keep the most likely tokens up to this probability">"Top-p "<input data-testid="top-p" type="number" min="0.01" max="1" step="0.01" prop:value=move || settings.top_p.get() on:input=text_input(settings.top_p)/></label>
+                <label title="Restate figures: the share of each choice copied from what followed the same notes earlier in the piece (0 = the network alone)">"Motifs "<input data-testid="motifs" type="number" min="0" max="0.9" step="0.1" prop:value=move || settings.motifs.get() on:input=text_input(settings.motifs)/></label>
                 <label>"Seed "<input data-testid="seed" type="number" min="0" prop:value=move || settings.seed.get() on:input=text_input(settings.seed)/></label>
                 <button data-testid="new-seed" on:click=move |_| settings.seed.set(random_seed().to_string())>"New seed"</button>
                 <label>"Tempo (BPM) "<input data-testid="tempo" type="number" min="1" max="1000" prop:value=move || settings.tempo.get() on:input=text_input(settings.tempo)/></label>

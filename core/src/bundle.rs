@@ -157,7 +157,7 @@ impl Manifest {
             temperature: 1.0,
             top_k: 0,
             top_p: 0.95,
-            scale: None,
+            ..SamplingConfig::default()
         })
     }
 

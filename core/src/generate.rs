@@ -5,8 +5,9 @@
 
 use burn::prelude::*;
 
+use crate::memory::MotifMemory;
 use crate::meter::MetricClock;
-use crate::model::{MusicModel, State};
+use crate::model::{MusicModel, PackedModel, PackedState, State};
 use crate::sample::{Sampler, SamplingConfig};
 use crate::score::Note;
 use crate::tokens::{Decoder, Tokenizer};
@@ -17,6 +18,8 @@ pub struct Generator {
     sampler: Sampler,
     decoder: Decoder,
     state: Option<State>,
+    /// The state when stepping a [`PackedModel`] instead.
+    packed: Option<PackedState>,
     /// Fed to the model on the next step: the whole prime at first, then the last token.
     pending: Vec<u32>,
     /// Follows the tokens for a network that takes metric positions; `pending_meter` holds the
@@ -25,6 +28,8 @@ pub struct Generator {
     pending_meter: Vec<u16>,
     /// Per id, whether the key and scale allow it (none: no constraint).
     allowed: Option<Vec<bool>>,
+    /// The piece so far, prime included, when sampling restates from it.
+    memory: Option<MotifMemory>,
     /// Ids chosen so far (the prime not included).
     pub generated: Vec<u32>,
     /// Notes decoded so far, the prime's first.
@@ -49,9 +54,11 @@ impl Generator {
             .map(|key| vocab.tokens().iter().map(|t| key.allows(t)).collect());
         let mut generator = Generator {
             allowed,
+            memory: (sampling.motif_memory > 0.0).then(MotifMemory::new),
             sampler: Sampler::new(sampling, seed),
             decoder: tokenizer.decoder(),
             state: None,
+            packed: None,
             pending: prime.to_vec(),
             pending_meter: Vec::new(),
             clock,
@@ -90,12 +97,34 @@ impl Generator {
         logits.narrow(1, len - 1, 1).reshape([1, vocab])
     }
 
+    /// As [`Generator::logits`], on the packed CPU copy of the network: feeds the pending input
+    /// and writes the next-token logits into `logits`. Use one kind of step per generator.
+    pub fn packed_logits(&mut self, model: &PackedModel, logits: &mut Vec<f32>) {
+        let state = self.packed.get_or_insert_with(|| model.start());
+        let positions = std::mem::take(&mut self.pending_meter);
+        for (i, id) in self.pending.drain(..).enumerate() {
+            model.feed(state, id, positions.get(i).copied());
+        }
+        model.logits(state, logits);
+    }
+
     /// Samples the next token from the logits just read; returns its id.
     pub fn accept(&mut self, logits: &[f32]) -> u32 {
         self.choose(logits)
     }
 
     fn choose(&mut self, logits: &[f32]) -> u32 {
+        let allows = |id: u32| {
+            self.allowed
+                .as_ref()
+                .is_none_or(|allowed| allowed.get(id as usize).copied().unwrap_or(true))
+        };
+        let mut proposal = self
+            .memory
+            .as_ref()
+            .map(|memory| memory.proposal_after(&self.notes))
+            .unwrap_or_default();
+        proposal.retain(|(id, _)| allows(*id));
         let id = match &self.allowed {
             Some(allowed) => {
                 // Pitches outside the scale get no probability; the rest renormalise.
@@ -104,9 +133,9 @@ impl Generator {
                     .zip(allowed.iter().chain(std::iter::repeat(&true)))
                     .map(|(&l, &ok)| if ok { l } else { f32::NEG_INFINITY })
                     .collect();
-                self.sampler.sample(&masked)
+                self.sampler.sample_with_memory(&masked, &proposal)
             }
-            None => self.sampler.sample(logits),
+            None => self.sampler.sample_with_memory(logits, &proposal),
         };
         self.generated.push(id);
         self.pending.push(id);
@@ -118,8 +147,12 @@ impl Generator {
     fn follow(&mut self, id: u32) {
         let token = self.vocab.token(id);
         self.decoder.push(token, &mut self.notes);
-        if let Some(clock) = self.clock.as_mut() {
-            self.pending_meter.push(clock.advance(token));
+        let position = self.clock.as_mut().map(|clock| clock.advance(token));
+        if let Some(position) = position {
+            self.pending_meter.push(position);
+        }
+        if let Some(memory) = self.memory.as_mut() {
+            memory.push(id, position);
         }
     }
 
@@ -132,6 +165,15 @@ impl Generator {
     pub fn finish(mut self) -> Vec<Note> {
         self.decoder.finish(&mut self.notes);
         self.notes
+    }
+
+    /// Generates until `notes` new notes (or `max_tokens` tokens) on the packed CPU step.
+    pub fn run_packed(&mut self, model: &PackedModel, notes: usize, max_tokens: usize) {
+        let mut logits = Vec::with_capacity(model.vocab_size());
+        while self.new_notes() < notes && self.generated.len() < max_tokens {
+            self.packed_logits(model, &mut logits);
+            self.accept(&logits);
+        }
     }
 
     /// Native convenience: generates until `notes` new notes (or `max_tokens` tokens).

@@ -15,6 +15,7 @@ pub mod data;
 pub mod error;
 pub mod fidelity;
 pub mod generate;
+pub mod memory;
 pub mod meter;
 pub mod midi;
 pub mod model;

@@ -20,6 +20,9 @@ pub struct SamplingConfig {
     /// Only pitches of this key and scale may sound ([`crate::scale`]); none: any pitch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale: Option<KeyScale>,
+    /// Share of the next token's probability given to the piece's own past
+    /// ([`crate::memory`]): 0 = the network alone, 0.5 = half network, half restatement.
+    pub motif_memory: f32,
 }
 
 impl Default for SamplingConfig {
@@ -29,6 +32,7 @@ impl Default for SamplingConfig {
             top_k: 0,
             top_p: 1.0,
             scale: None,
+            motif_memory: 0.0,
         }
     }
 }
@@ -48,6 +52,13 @@ impl Sampler {
 
     /// Picks a token id from one row of logits. `<unk>` is never picked: it has no music in it.
     pub fn sample(&mut self, logits: &[f32]) -> u32 {
+        self.sample_with_memory(logits, &[])
+    }
+
+    /// Like [`Sampler::sample`], mixing the motif memory's `proposal` (id, probability) into the
+    /// tempered, truncated distribution with the config's `motif_memory` weight. Temperature 0
+    /// stays the network's argmax.
+    pub fn sample_with_memory(&mut self, logits: &[f32], proposal: &[(u32, f64)]) -> u32 {
         let candidates = logits
             .iter()
             .enumerate()
@@ -82,6 +93,27 @@ impl Sampler {
                 .map_or(weights.len(), |i| i + 1);
             weights.truncate(keep);
         }
+        ranked.truncate(weights.len());
+        let total: f64 = weights.iter().sum();
+        let memory = f64::from(self.config.motif_memory.clamp(0.0, 1.0));
+        let proposal: Vec<&(u32, f64)> = proposal
+            .iter()
+            .filter(|(id, p)| *id != UNKNOWN_ID && *p > 0.0)
+            .collect();
+        if memory > 0.0 && !proposal.is_empty() {
+            weights
+                .iter_mut()
+                .for_each(|w| *w *= (1.0 - memory) / total);
+            for &&(id, p) in &proposal {
+                match ranked.iter().position(|(r, _)| *r == id) {
+                    Some(i) => weights[i] += memory * p,
+                    None => {
+                        ranked.push((id, 0.0));
+                        weights.push(memory * p);
+                    }
+                }
+            }
+        }
         let total: f64 = weights.iter().sum();
         let mut target = self.uniform() * total;
         for (i, weight) in weights.iter().enumerate() {
@@ -110,7 +142,32 @@ mod tests {
             temperature,
             top_k,
             top_p,
-            scale: None,
+            ..SamplingConfig::default()
+        }
+    }
+
+    #[test]
+    fn motif_memory_shares_the_probability_with_the_proposal() {
+        let logits = [0.0, 3.0, 3.0, -40.0];
+        let half = SamplingConfig {
+            motif_memory: 0.5,
+            ..SamplingConfig::default()
+        };
+        let mut sampler = Sampler::new(half, 3);
+        let picks: Vec<u32> = (0..4000)
+            .map(|_| sampler.sample_with_memory(&logits, &[(3, 1.0)]))
+            .collect();
+        // Id 3 is all but impossible for the network; the memory gives it half the draws.
+        let share = picks.iter().filter(|&&id| id == 3).count() as f64 / picks.len() as f64;
+        assert!((share - 0.5).abs() < 0.03, "{share}");
+        // Without a proposal (or with weight 0) the network decides alone, draw for draw.
+        let mut plain = Sampler::new(SamplingConfig::default(), 3);
+        let mut weightless = Sampler::new(SamplingConfig::default(), 3);
+        for _ in 0..200 {
+            assert_eq!(
+                plain.sample(&logits),
+                weightless.sample_with_memory(&logits, &[(3, 1.0)])
+            );
         }
     }
 

@@ -379,3 +379,86 @@ fn a_scale_keeps_every_generated_pitch_inside_it() {
     assert!(kept.iter().all(|n| key.contains(n.pitch)), "{kept:?}");
     assert_eq!(kept, run(Some(key)));
 }
+
+/// The packed CPU step (the page's CPU engine and `trainer-cli generate`'s) computes what
+/// burn's forward does, within 1e-5, for both cells, with and without metric positions; and a
+/// generator on it picks the same tokens as one on burn's step.
+#[test]
+fn packed_step_equals_burns_forward() {
+    use motif::model::PackedModel;
+    let device = Device::flex();
+    let vocab = vocabulary();
+    let ids: Vec<i64> = (0..40).map(|i| (i * 7 + 3) % vocab.len() as i64).collect();
+    let positions: Vec<i64> = (0..40).map(|i| (i * 5) % 48).collect();
+    for cell in [CellKind::Lstm, CellKind::Gru] {
+        for meter in [None, Some(12)] {
+            device.seed(11);
+            let model = tiny_config(&vocab)
+                .with_cell(cell)
+                .with_layers(3)
+                .with_hidden(64)
+                .with_embedding(24)
+                .with_dense(40)
+                .with_meter_steps_per_beat(meter)
+                .init(&device);
+            // Trained position embeddings are not zero.
+            let model = if meter.is_some() {
+                struct Jitter;
+                impl burn::module::ModuleMapper for Jitter {
+                    fn map_float<const D: usize>(
+                        &mut self,
+                        param: burn::module::Param<Tensor<D>>,
+                    ) -> burn::module::Param<Tensor<D>> {
+                        param.map(|t| {
+                            let noise = t.random_like(burn::tensor::Distribution::Normal(0.0, 0.3));
+                            t + noise
+                        })
+                    }
+                }
+                model.map(&mut Jitter)
+            } else {
+                model
+            };
+            let (full, _) = model.forward_with_state(
+                tokens(&device, &ids),
+                meter.map(|_| tokens(&device, &positions)),
+                None,
+            );
+            let full = values(full.reshape([ids.len(), vocab.len()]));
+            let packed = PackedModel::new(&model);
+            let mut state = packed.start();
+            let mut logits = Vec::new();
+            for (t, &id) in ids.iter().enumerate() {
+                packed.feed(&mut state, id as u32, meter.map(|_| positions[t] as u16));
+                packed.logits(&mut state, &mut logits);
+                let expected = &full[t * vocab.len()..][..vocab.len()];
+                let scale = expected.iter().fold(1.0f32, |m, x| m.max(x.abs()));
+                let diff = max_diff(&logits, expected);
+                assert!(
+                    diff < 1e-5 * scale,
+                    "{cell} meter {meter:?} step {t}: {diff}"
+                );
+            }
+        }
+    }
+
+    device.seed(3);
+    let model = tiny_config(&vocab).init(&device);
+    let packed = PackedModel::new(&model);
+    let tokenizer = Tokenizer::new(TokenizerKind::Timed);
+    let generator = || {
+        Generator::new(
+            &tokenizer,
+            vocab.clone(),
+            &[1, 9, 12],
+            None,
+            SamplingConfig::default(),
+            5,
+        )
+    };
+    let mut on_burn = generator();
+    on_burn.run_sync(&model, &device, 40, 400).unwrap();
+    let mut on_packed = generator();
+    on_packed.run_packed(&packed, 40, 400);
+    assert_eq!(on_burn.generated, on_packed.generated);
+}

@@ -133,6 +133,28 @@ test('a key and scale keep every generated pitch in them, as trainer-cli --key -
   await page.context().close();
 });
 
+test('the Motifs setting restates figures, and the page\'s piece equals trainer-cli --motif-memory', LONG, async (t) => {
+  const style = index.styles[0];
+  const page = await open(`?backend=cpu&style=${style.id}`);
+  await waitStatus(page, 'idle', 180_000);
+  await setInput(page, 'length', 200);
+  await setInput(page, 'seed', 11);
+  const piece = async (motifs) => {
+    await setInput(page, 'motifs', motifs);
+    const { status } = await generate(page);
+    assert.equal(status, 'done', await byId(page, 'error').textContent());
+    return (await download(page)).bytes;
+  };
+  const restating = await piece(0.9);
+  const plain = await piece(0);
+  assert.ok(!restating.equals(plain), 'Motifs changes the piece');
+  if (CLI) {
+    const expected = cliGenerate(style, { length: 200, seed: 11, extra: ['--motif-memory', '0.9'] });
+    assert.ok(restating.equals(expected), 'the page\'s file equals trainer-cli generate --motif-memory 0.9');
+  } else t.diagnostic('MOTIF_TRAINER_CLI unset: not compared with trainer-cli');
+  await page.context().close();
+});
+
 test('play and Space toggle playback with a moving cursor', LONG, async () => {
   const style = index.styles[0];
   const page = await open(`?backend=cpu&style=${style.id}`);

@@ -4,6 +4,8 @@ use anyhow::{Result, bail};
 use burn::prelude::Device;
 use burn::tensor::wgpu::wgpu::DeviceType;
 use clap::ValueEnum;
+use motif::generate::Generator;
+use motif::model::{MusicModel, PackedModel};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum BackendChoice {
@@ -17,6 +19,8 @@ pub enum BackendChoice {
 
 pub struct Backend {
     pub device: Device,
+    /// Generation then steps the packed CPU copy of the network, as the page's CPU path does.
+    pub cpu: bool,
     /// What was picked, in words, for logs and manifests.
     pub description: String,
 }
@@ -24,6 +28,7 @@ pub struct Backend {
 pub fn select(choice: BackendChoice) -> Result<Backend> {
     let cpu = |why: &str| Backend {
         device: Device::flex(),
+        cpu: true,
         description: format!("cpu (flex){why}"),
     };
     match choice {
@@ -33,6 +38,7 @@ pub fn select(choice: BackendChoice) -> Result<Backend> {
                 let info = setup.adapter.get_info();
                 Ok(Backend {
                     device,
+                    cpu: false,
                     description: format!(
                         "wgpu: {} ({:?}, {:?})",
                         info.name, info.device_type, info.backend
@@ -50,6 +56,7 @@ pub fn select(choice: BackendChoice) -> Result<Backend> {
                 ) {
                     Ok(Backend {
                         device,
+                        cpu: false,
                         description: format!("wgpu: {} ({:?})", info.name, info.device_type),
                     })
                 } else {
@@ -61,5 +68,33 @@ pub fn select(choice: BackendChoice) -> Result<Backend> {
             }
             Err(_) => Ok(cpu(", no GPU adapter found")),
         },
+    }
+}
+
+/// How generation steps the network: the packed CPU step (the page's CPU engine, the same
+/// notes for the same seed) on the CPU, burn's tensors on a GPU.
+pub enum Stepper<'a> {
+    Packed(PackedModel),
+    Tensors(&'a MusicModel, &'a Device),
+}
+
+impl<'a> Stepper<'a> {
+    pub fn new(model: &'a MusicModel, backend: &'a Backend) -> Self {
+        if backend.cpu {
+            Stepper::Packed(PackedModel::new(model))
+        } else {
+            Stepper::Tensors(model, &backend.device)
+        }
+    }
+
+    /// Generates until `notes` new notes or `max_tokens` tokens.
+    pub fn run(&self, generator: &mut Generator, notes: usize, max_tokens: usize) -> Result<()> {
+        match self {
+            Stepper::Packed(packed) => generator.run_packed(packed, notes, max_tokens),
+            Stepper::Tensors(model, device) => generator
+                .run_sync(model, device, notes, max_tokens)
+                .map_err(|e| anyhow::anyhow!("reading logits failed: {e}"))?,
+        }
+        Ok(())
     }
 }

@@ -104,7 +104,6 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         KERAS_EPOCH_SECONDS / epoch
     );
 
-    let inference = backend.device.clone();
     let model = model.valid();
     let mut generator = Generator::new(
         &recipe.tokenizer,
@@ -114,10 +113,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         SamplingConfig::default(),
         1,
     );
+    let stepper = backend::Stepper::new(&model, &backend);
     let started = Instant::now();
-    generator
-        .run_sync(&model, &inference, args.notes, args.notes * 16)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    stepper.run(&mut generator, args.notes, args.notes * 16)?;
     let seconds = started.elapsed().as_secs_f64();
     let notes = generator.new_notes();
     println!(

@@ -351,6 +351,10 @@ pub struct SamplingArgs {
     /// minor-pentatonic (needs --key).
     #[arg(long, requires = "key")]
     pub scale: Option<motif::scale::Scale>,
+    /// Share of each draw given to what followed the same context earlier in the piece, so
+    /// figures are restated (0 = the network alone; at most 0.9).
+    #[arg(long)]
+    pub motif_memory: Option<f32>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
@@ -362,6 +366,11 @@ impl SamplingArgs {
         manifest: &motif::bundle::Manifest,
     ) -> anyhow::Result<motif::sample::SamplingConfig> {
         let chosen = manifest.default_sampling();
+        if let Some(weight) = self.motif_memory
+            && !(0.0..=0.9).contains(&weight)
+        {
+            anyhow::bail!("--motif-memory {weight}: must be between 0 and 0.9");
+        }
         let scale = self
             .key
             .as_deref()
@@ -375,6 +384,7 @@ impl SamplingArgs {
             top_k: self.top_k.unwrap_or(chosen.top_k),
             top_p: self.top_p.unwrap_or(chosen.top_p),
             scale,
+            motif_memory: self.motif_memory.unwrap_or(chosen.motif_memory),
         })
     }
 }

@@ -38,16 +38,10 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
         start,
         bpm: args.tempo,
     };
+    let stepper = backend::Stepper::new(&model, &backend);
     let mut generator = request.generator(&manifest);
     let started = Instant::now();
-    generator
-        .run_sync(
-            &model,
-            &backend.device,
-            request.notes,
-            request.token_budget(),
-        )
-        .map_err(|e| anyhow::anyhow!("reading logits failed: {e}"))?;
+    stepper.run(&mut generator, request.notes, request.token_budget())?;
     let seconds = started.elapsed().as_secs_f64();
     let tokens = generator.generated.len();
     let prime_notes = generator.prime_notes;

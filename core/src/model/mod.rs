@@ -7,8 +7,10 @@
 
 mod config;
 mod network;
+mod packed;
 mod recurrent;
 
 pub use config::{CellKind, ModelConfig};
 pub use network::{MusicModel, State};
+pub use packed::{PackedModel, PackedState};
 pub use recurrent::{LayerState, Recurrent};

@@ -170,6 +170,18 @@ impl MusicModel {
             .forward(self.dropout.forward(relu(self.dense.forward(features))))
     }
 
+    /// Borrowed layers, for copying the weights into a [`super::PackedModel`].
+    pub(super) fn parts(&self) -> super::packed::Parts<'_> {
+        super::packed::Parts {
+            embedding: &self.embedding,
+            meter_phase: self.meter_phase.as_ref(),
+            meter_beat: self.meter_beat.as_ref(),
+            layers: &self.layers,
+            dense: &self.dense,
+            output: &self.output,
+        }
+    }
+
     /// One step: token ids [batch] → logits [batch, vocab]. Generating a note costs one of
     /// these, not a re-run of the whole window.
     pub fn step(&self, tokens: Tensor<1, Int>, state: Option<State>) -> (Tensor<2>, State) {

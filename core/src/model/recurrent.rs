@@ -64,6 +64,11 @@ impl Recurrent {
         }
     }
 
+    /// The gate projections, the cell kind and the state size, for a packed copy.
+    pub(super) fn parts(&self) -> (&Linear, Option<&Linear>, CellKind, usize) {
+        (&self.input, self.hidden.as_ref(), self.kind, self.size)
+    }
+
     pub fn zero_state(&self, batch: usize, device: &Device) -> LayerState {
         let zeros = || Tensor::<2>::zeros([batch, self.size], device);
         LayerState {

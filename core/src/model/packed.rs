@@ -1,0 +1,256 @@
+//! One generation step on the CPU without a tensor library: the network's own weights, copied
+//! once out of the burn module into plain f32 rows, and a matrix-vector product per layer.
+//!
+//! Generating steps batch 1, where a general matmul spends its time packing the weight matrix
+//! on every call (37 % of the page's step in burn's `flex`). Here each weight row `W[i, :]`
+//! (burn's `[inputs, outputs]` layout, unchanged) is added into the outputs scaled by input
+//! `i`: contiguous, vectorised by the compiler (wasm simd128, AVX natively), no reduction. Every
+//! output then sums its terms in the same order on every platform, and the activations come
+//! from `libm`, so the browser and `trainer-cli` compute the same bits and a seed gives the
+//! same piece in both.
+
+use burn::module::Param;
+use burn::nn::{Embedding, Linear};
+use burn::prelude::*;
+
+use super::CellKind;
+use super::network::MusicModel;
+use super::recurrent::Recurrent;
+
+/// A dense layer: `y = x W + b`, `W` as `[inputs][outputs]` rows.
+#[derive(Clone, Debug)]
+struct Dense {
+    outputs: usize,
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl Dense {
+    fn of(linear: &Linear) -> Dense {
+        let [_, outputs] = linear.weight.dims();
+        Dense {
+            outputs,
+            weight: values(&linear.weight),
+            bias: linear
+                .bias
+                .as_ref()
+                .map_or_else(|| vec![0.0; outputs], values),
+        }
+    }
+
+    /// `y = x W + b` for `x` given in parts (an LSTM's `[x, h]` without copying them together).
+    fn apply(&self, parts: &[&[f32]], y: &mut [f32]) {
+        y.copy_from_slice(&self.bias);
+        let mut rows = self.weight.chunks_exact(self.outputs);
+        for &xi in parts.iter().flat_map(|p| p.iter()) {
+            let row = rows.next().expect("one weight row per input");
+            // ReLU outputs and a fresh state are mostly zeros: their rows add nothing.
+            if xi != 0.0 {
+                for (out, w) in y.iter_mut().zip(row) {
+                    *out += xi * w;
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Layer {
+    /// `[x, h]` → gates i, f, g, o.
+    Lstm { size: usize, gates: Dense },
+    /// `x` → r, z, n and `h` → r, z, n (the reset gate scales the hidden part).
+    Gru {
+        size: usize,
+        input: Dense,
+        hidden: Dense,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Meter {
+    phase: Vec<f32>,
+    beat: Vec<f32>,
+    steps_per_beat: usize,
+    beats: usize,
+}
+
+/// The network as plain rows, for stepping one token at a time on the CPU.
+#[derive(Clone, Debug)]
+pub struct PackedModel {
+    width: usize,
+    vocab: usize,
+    embedding: Vec<f32>,
+    meter: Option<Meter>,
+    layers: Vec<Layer>,
+    dense: Dense,
+    output: Dense,
+}
+
+/// What the packed network carries from one token to the next, and its scratch space.
+#[derive(Clone, Debug)]
+pub struct PackedState {
+    hidden: Vec<Vec<f32>>,
+    cell: Vec<Vec<f32>>,
+    gates: Vec<f32>,
+    hidden_gates: Vec<f32>,
+    input: Vec<f32>,
+    dense: Vec<f32>,
+}
+
+impl PackedModel {
+    /// Copies the weights out of `model` (wherever its tensors live; meant for the CPU).
+    pub fn new(model: &MusicModel) -> PackedModel {
+        let parts = model.parts();
+        let [vocab, width] = parts.embedding.weight.dims();
+        let meter = match (parts.meter_phase, parts.meter_beat) {
+            (Some(phase), Some(beat)) => Some(Meter {
+                steps_per_beat: phase.weight.dims()[0],
+                beats: beat.weight.dims()[0],
+                phase: values(&phase.weight),
+                beat: values(&beat.weight),
+            }),
+            _ => None,
+        };
+        PackedModel {
+            width,
+            vocab,
+            embedding: values(&parts.embedding.weight),
+            meter,
+            layers: parts.layers.iter().map(Layer::of).collect(),
+            dense: Dense::of(parts.dense),
+            output: Dense::of(parts.output),
+        }
+    }
+
+    pub fn start(&self) -> PackedState {
+        let sizes: Vec<usize> = self.layers.iter().map(Layer::size).collect();
+        let widest = sizes.iter().copied().max().unwrap_or(0);
+        PackedState {
+            hidden: sizes.iter().map(|&s| vec![0.0; s]).collect(),
+            cell: sizes.iter().map(|&s| vec![0.0; s]).collect(),
+            gates: vec![0.0; 4 * widest],
+            hidden_gates: vec![0.0; 3 * widest],
+            input: vec![0.0; self.width],
+            dense: vec![0.0; self.dense.outputs],
+        }
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.vocab
+    }
+
+    /// Feeds one token (and its metric position, for a network that takes them) and advances
+    /// `state`; the logits are only computed when asked for, so a prime costs recurrent steps
+    /// alone.
+    pub fn feed(&self, state: &mut PackedState, id: u32, position: Option<u16>) {
+        let id = (id as usize).min(self.vocab - 1);
+        let PackedState {
+            hidden,
+            cell,
+            gates,
+            hidden_gates,
+            input,
+            ..
+        } = state;
+        input.copy_from_slice(&self.embedding[id * self.width..][..self.width]);
+        if let Some(meter) = &self.meter {
+            let position = usize::from(position.unwrap_or(0));
+            let in_beat = position % meter.steps_per_beat;
+            let beat = (position / meter.steps_per_beat).min(meter.beats - 1);
+            let phase = &meter.phase[in_beat * self.width..][..self.width];
+            let bar = &meter.beat[beat * self.width..][..self.width];
+            for ((x, p), b) in input.iter_mut().zip(phase).zip(bar) {
+                *x = (*x + p) + b;
+            }
+        }
+        for (k, layer) in self.layers.iter().enumerate() {
+            let (done, rest) = hidden.split_at_mut(k);
+            let below: &[f32] = done.last().map_or(&input[..], |h| &h[..]);
+            let (h, c) = (&mut rest[0], &mut cell[k]);
+            match layer {
+                Layer::Lstm { size, gates: dense } => {
+                    let gates = &mut gates[..4 * size];
+                    dense.apply(&[below, h], gates);
+                    let (i, rest) = gates.split_at(*size);
+                    let (f, rest) = rest.split_at(*size);
+                    let (g, o) = rest.split_at(*size);
+                    for j in 0..*size {
+                        c[j] = sigmoid(f[j]) * c[j] + sigmoid(i[j]) * libm::tanhf(g[j]);
+                        h[j] = sigmoid(o[j]) * libm::tanhf(c[j]);
+                    }
+                }
+                Layer::Gru {
+                    size,
+                    input: dense_x,
+                    hidden: dense_h,
+                } => {
+                    let xs = &mut gates[..3 * size];
+                    let hs = &mut hidden_gates[..3 * size];
+                    dense_x.apply(&[below], xs);
+                    dense_h.apply(&[h], hs);
+                    for j in 0..*size {
+                        let r = sigmoid(xs[j] + hs[j]);
+                        let z = sigmoid(xs[size + j] + hs[size + j]);
+                        let n = libm::tanhf(xs[2 * size + j] + r * hs[2 * size + j]);
+                        h[j] = n + z * (h[j] - n);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Logits after the last token fed: dense + ReLU + dense.
+    pub fn logits(&self, state: &mut PackedState, logits: &mut Vec<f32>) {
+        let last = state.hidden.last().map_or(&state.input, |h| h);
+        self.dense.apply(&[last], &mut state.dense);
+        state.dense.iter_mut().for_each(|x| *x = x.max(0.0));
+        logits.resize(self.vocab, 0.0);
+        self.output.apply(&[&state.dense], logits);
+    }
+}
+
+impl Layer {
+    fn of(layer: &Recurrent) -> Layer {
+        let (input, hidden, kind, size) = layer.parts();
+        match (kind, hidden) {
+            (CellKind::Gru, Some(hidden)) => Layer::Gru {
+                size,
+                input: Dense::of(input),
+                hidden: Dense::of(hidden),
+            },
+            _ => Layer::Lstm {
+                size,
+                gates: Dense::of(input),
+            },
+        }
+    }
+
+    fn size(&self) -> usize {
+        match self {
+            Layer::Lstm { size, .. } | Layer::Gru { size, .. } => *size,
+        }
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + libm::expf(-x))
+}
+
+fn values<const D: usize>(param: &Param<Tensor<D>>) -> Vec<f32> {
+    param
+        .val()
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("converted to f32")
+}
+
+/// Borrowed views of a [`MusicModel`]'s layers, for [`PackedModel::new`].
+pub(super) struct Parts<'a> {
+    pub embedding: &'a Embedding,
+    pub meter_phase: Option<&'a Embedding>,
+    pub meter_beat: Option<&'a Embedding>,
+    pub layers: &'a [Recurrent],
+    pub dense: &'a Linear,
+    pub output: &'a Linear,
+}
