@@ -214,6 +214,89 @@ impl Settings {
     }
 }
 
+/// The query parameters a shared link carries: every setting that decides the notes.
+const LINK_PARAMS: [&str; 10] = [
+    "length",
+    "temperature",
+    "top_k",
+    "top_p",
+    "motifs",
+    "seed",
+    "tempo",
+    "key",
+    "scale",
+    "start",
+];
+
+impl Settings {
+    fn field(&self, name: &str) -> Option<RwSignal<String>> {
+        Some(match name {
+            "length" => self.length,
+            "temperature" => self.temperature,
+            "top_k" => self.top_k,
+            "top_p" => self.top_p,
+            "motifs" => self.motifs,
+            "seed" => self.seed,
+            "tempo" => self.tempo,
+            "key" => self.key,
+            "scale" => self.scale,
+            "start" => self.start,
+            _ => return None,
+        })
+    }
+
+    /// `?style=…&seed=…&…`: opening it gives the same settings, hence the same notes. A file
+    /// the user chose cannot travel in a link, so such a link starts from a corpus excerpt.
+    fn link_query(&self, style: &str) -> String {
+        let params = web_sys::UrlSearchParams::new().expect("an empty query");
+        params.append("style", style);
+        for name in LINK_PARAMS {
+            let mut value = self
+                .field(name)
+                .map(|f| f.get_untracked())
+                .unwrap_or_default();
+            if name == "start" && value == "file" {
+                value = "excerpt".into();
+            }
+            params.append(name, value.trim());
+        }
+        String::from(params.to_string())
+    }
+
+    /// Takes every setting the page's URL carries (a shared link), over the style's defaults.
+    fn apply_link(&self) {
+        for name in LINK_PARAMS {
+            if let (Some(value), Some(field)) = (query_param(name), self.field(name)) {
+                if name == "start" && value == "file" {
+                    continue;
+                }
+                field.set(value);
+            }
+        }
+    }
+}
+
+/// `navigator.clipboard.writeText(text)`; false where the browser offers no clipboard (the
+/// promise is left to settle: a refusal changes nothing the page shows).
+fn copy_to_clipboard(text: &str) -> bool {
+    use js_sys::{Function, Reflect};
+    use wasm_bindgen::JsCast;
+    let Some(navigator) = web_sys::window().map(|w| wasm_bindgen::JsValue::from(w.navigator()))
+    else {
+        return false;
+    };
+    let Ok(clipboard) = Reflect::get(&navigator, &"clipboard".into()) else {
+        return false;
+    };
+    if clipboard.is_undefined() || clipboard.is_null() {
+        return false;
+    }
+    Reflect::get(&clipboard, &"writeText".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .is_some_and(|write| write.call1(&clipboard, &text.into()).is_ok())
+}
+
 fn random_seed() -> u64 {
     (js_sys::Math::random() * 1_000_000.0) as u64
 }
@@ -258,13 +341,19 @@ pub fn App() -> impl IntoView {
         status.set(Status::Error);
     };
 
-    // Each style starts from the sampling settings measured for it (`trainer-cli tune`).
+    // Each style starts from the sampling settings measured for it (`trainer-cli tune`); the
+    // first one shown takes a shared link's settings over them.
+    let link_pending = StoredValue::new(true);
     let show_style = move |style: &LoadedStyle| {
         let sampling = style.manifest.default_sampling();
         settings.temperature.set(sampling.temperature.to_string());
         settings.top_k.set(sampling.top_k.to_string());
         settings.top_p.set(sampling.top_p.to_string());
         settings.motifs.set(sampling.motif_memory.to_string());
+        if link_pending.get_value() {
+            link_pending.set_value(false);
+            settings.apply_link();
+        }
         card.set(Some(Card::of(style)));
     };
 
@@ -463,6 +552,28 @@ pub fn App() -> impl IntoView {
         }
     };
 
+    // Copy link: the page's address with every setting; on the clipboard where the browser
+    // allows, and shown either way.
+    let share_link = RwSignal::new(String::new());
+    let share_note = RwSignal::new(String::new());
+    let on_copy_link = move |_| {
+        let location = web_sys::window().map(|w| w.location());
+        let base = location
+            .and_then(|l| Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?)))
+            .unwrap_or_default();
+        let link = format!("{base}?{}", settings.link_query(&selected.get_untracked()));
+        let copied = copy_to_clipboard(&link);
+        share_note.set(
+            match (settings.start.get_untracked() == "file", copied) {
+                (true, _) => "A MIDI file you chose cannot travel in a link: this link starts from a corpus excerpt instead.",
+                (false, true) => "Copied. Opening this link gives the same notes (on the CPU backend at least).",
+                (false, false) => "Copy this link: opening it gives the same notes (on the CPU backend at least).",
+            }
+            .into(),
+        );
+        share_link.set(link);
+    };
+
     let use_file = move |file: web_sys::File| {
         spawn_local(async move {
             let name = file.name();
@@ -647,9 +758,15 @@ pub fn App() -> impl IntoView {
                     {move || if cursor.get().is_some() { "Stop playing" } else { "Play" }}
                 </button>
                 <button data-testid="download" disabled=move || piece.get().is_none() on:click=on_download>"Download .mid"</button>
+                <button data-testid="copy-link" title="A link that reproduces this piece: style, seed and every setting" on:click=on_copy_link>"Copy link"</button>
                 <span class="status">"Status: "<strong data-testid="status">{move || status.get().text()}</strong></span>
                 <span class="count">"Notes: "<strong data-testid="note-count">{move || new_count.get()}</strong></span>
             </section>
+
+            <p class="share" style:display=move || if share_link.get().is_empty() { "none" } else { "block" }>
+                <input data-testid="share-link" aria-label="Link to this piece" readonly prop:value=move || share_link.get()/>
+                <span data-testid="share-note">{move || share_note.get()}</span>
+            </p>
 
             <p data-testid="error" class="error" style:display=move || if error.get().is_empty() { "none" } else { "block" }>
                 {move || error.get()}

@@ -159,6 +159,38 @@ test('the Motifs setting restates figures, and the page\'s piece equals trainer-
   await page.context().close();
 });
 
+test('Copy link carries style, seed and every setting: the link reproduces the same piece', LONG, async () => {
+  const style = index.styles[1] ?? index.styles[0];
+  const page = await open(`?backend=cpu&style=${style.id}`);
+  await waitStatus(page, 'idle', 180_000);
+  await setInput(page, 'length', 120);
+  await setInput(page, 'seed', 21);
+  await setInput(page, 'temperature', 0.8);
+  await setInput(page, 'motifs', 0.5);
+  await byId(page, 'key').selectOption('E');
+  await byId(page, 'scale').selectOption('dorian');
+  assert.equal((await generate(page)).status, 'done', await byId(page, 'error').textContent());
+  const original = (await download(page)).bytes;
+  await byId(page, 'copy-link').click();
+  const link = await byId(page, 'share-link').inputValue();
+  assert.match(link, new RegExp(`style=${style.id}.*seed=21`));
+  await page.screenshot({ path: path.join(OUT, 'link.png'), fullPage: true });
+  await page.context().close();
+
+  // A fresh visitor opening the link (on the CPU backend) gets the same settings and notes.
+  const url = new URL(link);
+  url.searchParams.set('backend', 'cpu');
+  const visitor = await open(url.search);
+  await waitStatus(visitor, 'idle', 180_000);
+  assert.equal(await byId(visitor, 'style-select').inputValue(), style.id);
+  assert.equal(await byId(visitor, 'seed').inputValue(), '21');
+  assert.equal(await byId(visitor, 'motifs').inputValue(), '0.5');
+  assert.equal(await byId(visitor, 'scale').inputValue(), 'dorian');
+  assert.equal((await generate(visitor)).status, 'done');
+  assert.ok((await download(visitor)).bytes.equals(original), 'the link reproduces the piece');
+  await visitor.context().close();
+});
+
 test('play and Space toggle playback with a moving cursor', LONG, async () => {
   const style = index.styles[0];
   const page = await open(`?backend=cpu&style=${style.id}`);
