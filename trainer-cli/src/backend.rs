@@ -74,14 +74,14 @@ pub fn select(choice: BackendChoice) -> Result<Backend> {
 /// How generation steps the network: the packed CPU step (the page's CPU engine, the same
 /// notes for the same seed) on the CPU, burn's tensors on a GPU.
 pub enum Stepper<'a> {
-    Packed(PackedModel),
+    Packed(Box<PackedModel>),
     Tensors(&'a MusicModel, &'a Device),
 }
 
 impl<'a> Stepper<'a> {
     pub fn new(model: &'a MusicModel, backend: &'a Backend) -> Self {
         if backend.cpu {
-            Stepper::Packed(PackedModel::new(model))
+            Stepper::Packed(Box::new(PackedModel::new(model)))
         } else {
             Stepper::Tensors(model, &backend.device)
         }
