@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use burn::prelude::Device;
 use motif::Note;
+use motif::generate::Generator;
 use motif::piece::PieceRequest;
 
 use crate::bundles::LoadedStyle;
@@ -33,17 +34,21 @@ pub struct Outcome {
     pub total_ms: f64,
 }
 
+/// Runs `generator` until the piece holds `request.notes` new notes (or Stop), streaming
+/// progress. The generator is left as it stopped, so Continue can go on from there: continuing
+/// to N + M notes writes exactly the piece a fresh request for N + M notes would.
 pub async fn generate(
     style: &LoadedStyle,
     device: &Device,
     request: &PieceRequest,
+    generator: &mut Generator,
     cancel: Rc<Cell<bool>>,
     mut on_progress: impl FnMut(Progress),
 ) -> Result<Outcome, String> {
     let started = now_ms();
     // Let the click that started this finish before the first (heaviest) step runs.
     yield_now().await;
-    let mut generator = request.generator(&style.manifest);
+    let already = generator.new_notes();
     let mut first_note_ms = None;
     let mut slice_start = now_ms();
     let mut shown_at = slice_start;
@@ -68,7 +73,7 @@ pub async fn generate(
             }
         }
         generator.accept(&values);
-        if first_note_ms.is_none() && generator.new_notes() > 0 {
+        if first_note_ms.is_none() && generator.new_notes() > already {
             first_note_ms = Some(now_ms() - started);
         }
         let now = now_ms();
@@ -85,13 +90,10 @@ pub async fn generate(
             slice_start = now_ms();
         }
     }
-    let tokens = generator.generated.len();
-    let prime_notes = generator.prime_notes;
-    let notes = generator.finish();
     Ok(Outcome {
-        notes,
-        prime_notes,
-        tokens,
+        notes: generator.notes_now(),
+        prime_notes: generator.prime_notes,
+        tokens: generator.generated.len(),
         first_note_ms,
         total_ms: now_ms() - started,
     })

@@ -6,12 +6,14 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
+use burn::prelude::Device;
 use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use motif::Note;
 use motif::bundle::IndexEntry;
+use motif::generate::Generator;
 use motif::piece::{PieceRequest, Start};
 use motif::sample::SamplingConfig;
 use motif::scale::{KeyScale, Scale};
@@ -417,6 +419,68 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // The generator of the piece on the page, kept so Continue can go on from its state.
+    let current = StoredValue::new_local(None::<Generator>);
+
+    // Runs `generator` on to `request.notes` new notes and shows the piece as it grows.
+    let run = move |style: Rc<LoadedStyle>,
+                    device: Device,
+                    request: PieceRequest,
+                    mut generator: Generator| {
+        player.update_value(|p| {
+            if let Some(p) = p {
+                p.stop()
+            }
+        });
+        cursor.set(None);
+        error.set(String::new());
+        piece.set(None);
+        figures.set(None);
+        status.set(Status::Generating);
+        let flag = Rc::new(Cell::new(false));
+        cancel.set_value(flag.clone());
+        let (notes_before, tokens_before) = (generator.new_notes(), generator.generated.len());
+        spawn_local(async move {
+            let result = generate(
+                &style,
+                &device,
+                &request,
+                &mut generator,
+                flag,
+                |progress| {
+                    notes.set(progress.notes.to_vec());
+                    prime_count.set(progress.prime_notes);
+                    new_count.set(progress.new_notes);
+                },
+            )
+            .await;
+            match result {
+                Ok(Outcome {
+                    notes: all,
+                    prime_notes,
+                    tokens,
+                    first_note_ms,
+                    total_ms,
+                }) => {
+                    let generated = all.len() - prime_notes;
+                    figures.set(Some(Figures {
+                        first_note_ms: first_note_ms.unwrap_or(total_ms),
+                        total_ms,
+                        notes: generated.saturating_sub(notes_before),
+                        tokens: tokens - tokens_before,
+                    }));
+                    prime_count.set(prime_notes);
+                    new_count.set(generated);
+                    notes.set(all);
+                    piece.set(Some((request, style.manifest.style.id.clone())));
+                    current.set_value(Some(generator));
+                    status.set(Status::Done);
+                }
+                Err(message) => fail(message),
+            }
+        });
+    };
+
     let on_generate = move |_| {
         let Some(style) = loaded.with_value(|m| m.get(&selected.get_untracked()).cloned()) else {
             return;
@@ -431,52 +495,45 @@ pub fn App() -> impl IntoView {
                 return;
             }
         };
-        player.update_value(|p| {
-            if let Some(p) = p {
-                p.stop()
-            }
-        });
-        cursor.set(None);
-        error.set(String::new());
         notes.set(Vec::new());
         new_count.set(0);
-        piece.set(None);
-        figures.set(None);
-        status.set(Status::Generating);
-        let flag = Rc::new(Cell::new(false));
-        cancel.set_value(flag.clone());
-        spawn_local(async move {
-            let result = generate(&style, &device, &request, flag, |progress| {
-                notes.set(progress.notes.to_vec());
-                prime_count.set(progress.prime_notes);
-                new_count.set(progress.new_notes);
-            })
-            .await;
-            match result {
-                Ok(Outcome {
-                    notes: all,
-                    prime_notes,
-                    tokens,
-                    first_note_ms,
-                    total_ms,
-                    ..
-                }) => {
-                    let generated = all.len() - prime_notes;
-                    figures.set(Some(Figures {
-                        first_note_ms: first_note_ms.unwrap_or(total_ms),
-                        total_ms,
-                        notes: generated,
-                        tokens,
-                    }));
-                    prime_count.set(prime_notes);
-                    new_count.set(generated);
-                    notes.set(all);
-                    piece.set(Some((request, style.manifest.style.id.clone())));
-                    status.set(Status::Done);
-                }
-                Err(message) => fail(message),
+        let generator = request.generator(&style.manifest);
+        run(style, device, request, generator);
+    };
+
+    // Continue: Length more notes from where the network stopped, with the piece's own
+    // settings. The result is the piece a fresh request for the longer length would write.
+    let on_continue = move |_| {
+        let Some((request, style_id)) = piece.get_untracked() else {
+            return;
+        };
+        let Some(style) = loaded.with_value(|m| m.get(&style_id).cloned()) else {
+            return;
+        };
+        let Some(device) = backend.with_value(|b| b.as_ref().map(|b| b.device.clone())) else {
+            return;
+        };
+        let more = match parse::<usize>(&settings.length.get_untracked(), "Length") {
+            Ok(more) if (1..=5000).contains(&more) => more,
+            Ok(_) => {
+                error.set("Length must be between 1 and 5000 notes".into());
+                return;
             }
-        });
+            Err(message) => {
+                error.set(message);
+                return;
+            }
+        };
+        let mut taken = None;
+        current.update_value(|g| taken = g.take());
+        let Some(generator) = taken else {
+            return;
+        };
+        let request = PieceRequest {
+            notes: request.notes + more,
+            ..request
+        };
+        run(style, device, request, generator);
     };
 
     let on_stop = move |_| cancel.with_value(|flag| flag.set(true));
@@ -753,6 +810,7 @@ pub fn App() -> impl IntoView {
 
             <section class="actions">
                 <button data-testid="generate" class="primary" disabled=move || busy() || card.get().is_none() on:click=on_generate>"Generate"</button>
+                <button data-testid="continue" title="Add Length more notes to this piece, from where the network stopped, with the same settings" disabled=move || busy() || piece.get().is_none() on:click=on_continue>"Continue"</button>
                 <button data-testid="stop" disabled=move || status.get() != Status::Generating on:click=on_stop>"Stop"</button>
                 <button data-testid="play" disabled=move || notes.get().is_empty() on:click=move |_| toggle_play()>
                     {move || if cursor.get().is_some() { "Stop playing" } else { "Play" }}

@@ -161,6 +161,14 @@ impl Generator {
         self.notes.len() - self.prime_notes
     }
 
+    /// All notes so far, those still waiting for a duration included, leaving the generator
+    /// free to go on (the page's Continue).
+    pub fn notes_now(&self) -> Vec<Note> {
+        let mut notes = self.notes.clone();
+        self.decoder.clone().finish(&mut notes);
+        notes
+    }
+
     /// Flushes notes still waiting for a duration; returns all notes.
     pub fn finish(mut self) -> Vec<Note> {
         self.decoder.finish(&mut self.notes);

@@ -191,6 +191,27 @@ test('Copy link carries style, seed and every setting: the link reproduces the s
   await visitor.context().close();
 });
 
+test('Continue extends the piece from where the network stopped: the same as asking for the longer piece', LONG, async (t) => {
+  const style = index.styles[0];
+  const page = await open(`?backend=cpu&style=${style.id}`);
+  await waitStatus(page, 'idle', 180_000);
+  await setInput(page, 'length', 150);
+  await setInput(page, 'seed', 9);
+  assert.equal((await generate(page)).status, 'done');
+  const first = readMidi((await download(page)).bytes).notes.length;
+  await byId(page, 'continue').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent === 'done');
+  const count = Number(await byId(page, 'note-count').textContent());
+  assert.ok(count >= 300 && count < 300 + 16, `${count} notes after Continue`);
+  const { bytes } = await download(page);
+  const longer = readMidi(bytes).notes;
+  assert.ok(longer.length > first, `${longer.length} notes in the file, ${first} before`);
+  if (CLI) {
+    assert.ok(bytes.equals(cliGenerate(style, { length: 300, seed: 9 })), 'equals trainer-cli generate --length 300');
+  } else t.diagnostic('MOTIF_TRAINER_CLI unset: not compared with trainer-cli');
+  await page.context().close();
+});
+
 test('play and Space toggle playback with a moving cursor', LONG, async () => {
   const style = index.styles[0];
   const page = await open(`?backend=cpu&style=${style.id}`);
