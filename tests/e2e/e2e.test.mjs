@@ -212,6 +212,19 @@ test('Continue extends the piece from where the network stopped: the same as ask
   await page.context().close();
 });
 
+test('on a 390 px phone screen nothing is wider than the screen, and a piece generates', LONG, async () => {
+  const page = await openPage(browser, `${server.origin}/?backend=cpu`, { requests, errors, viewport: { width: 390, height: 844 } });
+  await waitStatus(page, 'idle', 180_000);
+  await setInput(page, 'length', 48);
+  assert.equal((await generate(page)).status, 'done');
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the page is ${width} px wide`);
+  const roll = await byId(page, 'piano-roll').boundingBox();
+  assert.ok(roll.x >= 0 && roll.x + roll.width <= 390, `the roll spans ${roll.x}..${roll.x + roll.width}`);
+  await page.screenshot({ path: path.join(OUT, 'phone.png'), fullPage: true });
+  await page.context().close();
+});
+
 test('play and Space toggle playback with a moving cursor', LONG, async () => {
   const style = index.styles[0];
   const page = await open(`?backend=cpu&style=${style.id}`);

@@ -53,8 +53,8 @@ export async function launch() {
 }
 
 /// A fresh page that records every request URL into `requests` and page errors into `errors`.
-export async function openPage(browser, url, { requests = [], errors = [], setup } = {}) {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
+export async function openPage(browser, url, { requests = [], errors = [], setup, viewport = { width: 1200, height: 900 } } = {}) {
+  const context = await browser.newContext({ acceptDownloads: true, viewport });
   if (setup) await setup(context);
   const page = await context.newPage();
   page.on('request', (r) => requests.push(r.url()));
