@@ -89,6 +89,33 @@ impl Player {
         Ok(())
     }
 
+    /// Adds notes that came after Play was pressed (generation runs ahead of playback), timed
+    /// from the same start; a note whose moment has passed is left out.
+    pub fn extend(&mut self, notes: &[Note]) -> Result<(), String> {
+        let Some(mut playback) = self.playing.take() else {
+            return Ok(());
+        };
+        let now = self.context.current_time();
+        let mut result = Ok(());
+        for note in notes {
+            let start = playback.started_at + note.start / playback.beats_per_second;
+            if start < now {
+                continue;
+            }
+            let end = playback.started_at + note.end() / playback.beats_per_second;
+            match self.voice(&playback.bus, note.pitch, note.velocity, start, end) {
+                Ok(voice) => playback.voices.push(voice),
+                Err(message) => {
+                    result = Err(message);
+                    break;
+                }
+            }
+            playback.end_seconds = playback.end_seconds.max(end - playback.started_at);
+        }
+        self.playing = Some(playback);
+        result
+    }
+
     fn voice(
         &self,
         bus: &GainNode,

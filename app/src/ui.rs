@@ -422,6 +422,29 @@ pub fn App() -> impl IntoView {
     // The generator of the piece on the page, kept so Continue can go on from its state.
     let current = StoredValue::new_local(None::<Generator>);
 
+    // Play may start while the piece is still being generated: notes that arrive later are
+    // handed to the player as they come (`scheduled` counts those it has).
+    let scheduled = StoredValue::new(0usize);
+    let follow_playback = move || {
+        let all = notes.get_untracked();
+        let from = scheduled.get_value();
+        if all.len() <= from {
+            return;
+        }
+        let mut problem = None;
+        player.update_value(|p| {
+            if let Some(p) = p.as_mut().filter(|p| p.is_playing())
+                && let Err(message) = p.extend(&all[from..])
+            {
+                problem = Some(message);
+            }
+        });
+        scheduled.set_value(all.len());
+        if let Some(message) = problem {
+            error.set(format!("Audio failed: {message}"));
+        }
+    };
+
     // Runs `generator` on to `request.notes` new notes and shows the piece as it grows.
     let run = move |style: Rc<LoadedStyle>,
                     device: Device,
@@ -451,6 +474,7 @@ pub fn App() -> impl IntoView {
                     notes.set(progress.notes.to_vec());
                     prime_count.set(progress.prime_notes);
                     new_count.set(progress.new_notes);
+                    follow_playback();
                 },
             )
             .await;
@@ -472,6 +496,7 @@ pub fn App() -> impl IntoView {
                     prime_count.set(prime_notes);
                     new_count.set(generated);
                     notes.set(all);
+                    follow_playback();
                     piece.set(Some((request, style.manifest.style.id.clone())));
                     current.set_value(Some(generator));
                     status.set(Status::Done);
@@ -579,6 +604,7 @@ pub fn App() -> impl IntoView {
             error.set(format!("Audio failed: {message}"));
             return;
         }
+        scheduled.set_value(sorted.len());
         cursor.set(Some(0.0));
         // Follow the audio clock until the piece ends or is stopped.
         let handle = StoredValue::new(None::<IntervalHandle>);

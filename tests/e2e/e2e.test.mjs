@@ -225,6 +225,23 @@ test('on a 390 px phone screen nothing is wider than the screen, and a piece gen
   await page.context().close();
 });
 
+test('Play can start while the piece is still being generated, and keeps playing as it grows', LONG, async () => {
+  const style = index.styles[0];
+  const page = await open(`?backend=cpu&style=${style.id}`);
+  await waitStatus(page, 'idle', 180_000);
+  await setInput(page, 'length', 5000);
+  await byId(page, 'generate').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="note-count"]').textContent) > 0);
+  await byId(page, 'play').click();
+  const statusAtPlay = await byId(page, 'status').textContent();
+  assert.equal(await byId(page, 'play').textContent(), 'Stop playing');
+  await waitStatus(page, 'done', 300_000);
+  assert.equal(statusAtPlay, 'generating', 'Play was pressed during generation');
+  assert.equal(await byId(page, 'play').textContent(), 'Stop playing', 'still playing once the piece is complete');
+  assert.equal(await byId(page, 'error').isVisible(), false, await byId(page, 'error').textContent());
+  await page.context().close();
+});
+
 test('play and Space toggle playback with a moving cursor', LONG, async () => {
   const style = index.styles[0];
   const page = await open(`?backend=cpu&style=${style.id}`);
