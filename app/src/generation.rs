@@ -1,6 +1,6 @@
 //! The streaming loop: one model step per token (the packed CPU step, or burn's tensors with
-//! logits read asynchronously, as WebGPU allows no other way), the page updated and the event loop let go every few milliseconds so it stays
-//! responsive and Stop works.
+//! logits read asynchronously, as WebGPU allows no other way), the page updated and the event
+//! loop let go every few milliseconds so it stays responsive and Stop works.
 
 use std::cell::Cell;
 use std::rc::Rc;

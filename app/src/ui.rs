@@ -163,11 +163,17 @@ fn parse<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
 }
 
 impl Settings {
-    fn request(&self, prime_file: Option<Start>) -> Result<PieceRequest, String> {
+    /// Length: the notes a request generates, or Continue adds.
+    fn notes(&self) -> Result<usize, String> {
         let notes: usize = parse(&self.length.get_untracked(), "Length")?;
         if !(1..=5000).contains(&notes) {
             return Err("Length must be between 1 and 5000 notes".into());
         }
+        Ok(notes)
+    }
+
+    fn request(&self, prime_file: Option<Start>) -> Result<PieceRequest, String> {
+        let notes = self.notes()?;
         let temperature: f32 = parse(&self.temperature.get_untracked(), "Temperature")?;
         if !(0.0..=5.0).contains(&temperature) {
             return Err("Temperature must be between 0 and 5".into());
@@ -538,12 +544,8 @@ pub fn App() -> impl IntoView {
         let Some(device) = backend.with_value(|b| b.as_ref().map(|b| b.device.clone())) else {
             return;
         };
-        let more = match parse::<usize>(&settings.length.get_untracked(), "Length") {
-            Ok(more) if (1..=5000).contains(&more) => more,
-            Ok(_) => {
-                error.set("Length must be between 1 and 5000 notes".into());
-                return;
-            }
+        let more = match settings.notes() {
+            Ok(more) => more,
             Err(message) => {
                 error.set(message);
                 return;

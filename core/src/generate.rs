@@ -125,18 +125,16 @@ impl Generator {
             .map(|memory| memory.proposal_after(&self.notes))
             .unwrap_or_default();
         proposal.retain(|(id, _)| allows(*id));
-        let id = match &self.allowed {
-            Some(allowed) => {
-                // Pitches outside the scale get no probability; the rest renormalise.
-                let masked: Vec<f32> = logits
-                    .iter()
-                    .zip(allowed.iter().chain(std::iter::repeat(&true)))
-                    .map(|(&l, &ok)| if ok { l } else { f32::NEG_INFINITY })
-                    .collect();
-                self.sampler.sample_with_memory(&masked, &proposal)
-            }
-            None => self.sampler.sample_with_memory(logits, &proposal),
-        };
+        // Pitches outside the scale get no probability; the rest renormalise.
+        let masked: Option<Vec<f32>> = self.allowed.as_ref().map(|_| {
+            (0u32..)
+                .zip(logits)
+                .map(|(id, &l)| if allows(id) { l } else { f32::NEG_INFINITY })
+                .collect()
+        });
+        let id = self
+            .sampler
+            .sample_with_memory(masked.as_deref().unwrap_or(logits), &proposal);
         self.generated.push(id);
         self.pending.push(id);
         self.follow(id);

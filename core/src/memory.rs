@@ -94,14 +94,6 @@ impl MotifMemory {
         votes
     }
 
-    /// The proposal's probability of `id` (0 where it proposes nothing else either).
-    pub fn probability(&self, id: u32) -> f64 {
-        self.proposal()
-            .iter()
-            .find(|(v, _)| *v == id)
-            .map_or(0.0, |(_, p)| *p)
-    }
-
     /// The proposal once `notes` have sounded: none while they end on a repeated onset.
     pub fn proposal_after(&self, notes: &[Note]) -> Vec<(u32, f64)> {
         if trailing_repeats(notes) >= MAX_REPEATED_ONSETS {
@@ -109,6 +101,14 @@ impl MotifMemory {
         }
         self.proposal()
     }
+}
+
+/// A proposal's probability of `id` (0 where it proposes other tokens).
+pub fn probability_of(proposal: &[(u32, f64)], id: u32) -> f64 {
+    proposal
+        .iter()
+        .find(|(v, _)| *v == id)
+        .map_or(0.0, |(_, p)| *p)
 }
 
 /// For each token of a real piece, the probability the memory gave it from the tokens before
@@ -128,12 +128,7 @@ pub fn replay(
         .enumerate()
         .map(|(i, &id)| {
             let proposal = memory.proposal_after(&notes);
-            let probability = (!proposal.is_empty()).then(|| {
-                proposal
-                    .iter()
-                    .find(|(v, _)| *v == id)
-                    .map_or(0.0, |(_, p)| *p)
-            });
+            let probability = (!proposal.is_empty()).then(|| probability_of(&proposal, id));
             decoder.push(vocab.token(id), &mut notes);
             memory.push(id, positions.map(|p| p[i]));
             probability
@@ -192,8 +187,8 @@ mod tests {
             0, 1, 2, 3, 4, 5, 6, 7, 5, 1, 2, 3, 4, 5, 6, 8, 0, 1, 2, 3, 4, 5, 6,
         ]);
         let p = m.proposal();
-        assert!((m.probability(7) - 7.0 / 13.0).abs() < 1e-9, "{p:?}");
-        assert!((m.probability(8) - 6.0 / 13.0).abs() < 1e-9, "{p:?}");
+        assert!((probability_of(&p, 7) - 7.0 / 13.0).abs() < 1e-9, "{p:?}");
+        assert!((probability_of(&p, 8) - 6.0 / 13.0).abs() < 1e-9, "{p:?}");
     }
 
     #[test]

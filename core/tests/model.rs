@@ -243,6 +243,25 @@ fn same_seed_same_generation() {
     assert!(max_diff(&next_logits(&[1, 9, 12]), &next_logits(&[4, 4, 2])) > 1e-6);
 }
 
+/// `model` with Normal(0, `spread`) noise added to every weight: position embeddings start at
+/// zero, a trained network's are not.
+fn jittered(model: MusicModel, spread: f64) -> MusicModel {
+    struct Jitter(f64);
+    impl burn::module::ModuleMapper for Jitter {
+        fn map_float<const D: usize>(
+            &mut self,
+            param: burn::module::Param<Tensor<D>>,
+        ) -> burn::module::Param<Tensor<D>> {
+            let spread = self.0;
+            param.map(|t| {
+                let noise = t.random_like(burn::tensor::Distribution::Normal(0.0, spread));
+                t + noise
+            })
+        }
+    }
+    model.map(&mut Jitter(spread))
+}
+
 /// A network given metric positions: generation feeds it the positions training computes from
 /// the same tokens, the positions change what it predicts, and an old manifest (no meter field)
 /// still reads as a network without them.
@@ -253,22 +272,12 @@ fn metric_positions_match_between_training_and_generation() {
     let vocab = vocabulary();
     device.seed(5);
     // The position embeddings start at zero; a trained network's are not.
-    struct Jitter;
-    impl burn::module::ModuleMapper for Jitter {
-        fn map_float<const D: usize>(
-            &mut self,
-            param: burn::module::Param<Tensor<D>>,
-        ) -> burn::module::Param<Tensor<D>> {
-            param.map(|t| {
-                let noise = t.random_like(burn::tensor::Distribution::Normal(0.0, 0.5));
-                t + noise
-            })
-        }
-    }
-    let model = tiny_config(&vocab)
-        .with_meter_steps_per_beat(Some(12))
-        .init(&device)
-        .map(&mut Jitter);
+    let model = jittered(
+        tiny_config(&vocab)
+            .with_meter_steps_per_beat(Some(12))
+            .init(&device),
+        0.5,
+    );
     assert!(model.uses_meter());
     let tokenizer = Tokenizer::new(TokenizerKind::Timed);
     let prime: Vec<u32> = vec![1, 9, 12, 4, 4, 2, 7];
@@ -403,19 +412,7 @@ fn packed_step_equals_burns_forward() {
                 .init(&device);
             // Trained position embeddings are not zero.
             let model = if meter.is_some() {
-                struct Jitter;
-                impl burn::module::ModuleMapper for Jitter {
-                    fn map_float<const D: usize>(
-                        &mut self,
-                        param: burn::module::Param<Tensor<D>>,
-                    ) -> burn::module::Param<Tensor<D>> {
-                        param.map(|t| {
-                            let noise = t.random_like(burn::tensor::Distribution::Normal(0.0, 0.3));
-                            t + noise
-                        })
-                    }
-                }
-                model.map(&mut Jitter)
+                jittered(model, 0.3)
             } else {
                 model
             };

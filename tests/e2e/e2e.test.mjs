@@ -33,6 +33,12 @@ after(async () => {
 });
 
 const open = (query, setup) => openPage(browser, `${server.origin}/${query}`, { requests, errors, setup });
+// A page whose style has loaded, ready to generate.
+const openIdle = async (query, setup) => {
+  const page = await open(query, setup);
+  await waitStatus(page, 'idle', 180_000);
+  return page;
+};
 
 /// trainer-cli generate with the page's settings; returns the file's bytes. Sampling flags left
 /// out take the bundle's tuned defaults, which the page must start from too.
@@ -47,8 +53,7 @@ function cliGenerate(style, { length, seed, tempo = 110, prime = 'random', extra
 
 test('the page lists every shipped style and says which backend runs', LONG, async () => {
   assert.ok(index.styles.length >= 1, 'models/index.json lists styles');
-  const page = await open('');
-  await waitStatus(page, 'idle', 180_000);
+  const page = await openIdle('');
   const options = await byId(page, 'style-select').locator('option').evaluateAll((os) => os.map((o) => o.value));
   assert.deepEqual(options, index.styles.map((s) => s.id));
   assert.match(await byId(page, 'backend').textContent(), /^(webgpu|cpu)$/);
@@ -93,8 +98,7 @@ test('a MIDI file the user picks starts the piece, and matches trainer-cli --pri
   const scale = [60, 62, 64, 65, 67, 69, 71, 72];
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'motif-prime-')), 'scale.mid');
   fs.writeFileSync(file, writeMidi(scale));
-  const page = await open(`?backend=cpu&style=${style.id}`);
-  await waitStatus(page, 'idle', 180_000);
+  const page = await openIdle(`?backend=cpu&style=${style.id}`);
   await byId(page, 'prime-file').setInputFiles(file);
   await page.waitForFunction(() => document.querySelector('[data-testid="start"]').value === 'file');
   await setInput(page, 'length', 32);
@@ -116,8 +120,7 @@ test('a MIDI file the user picks starts the piece, and matches trainer-cli --pri
 
 test('a key and scale keep every generated pitch in them, as trainer-cli --key --scale does', LONG, async (t) => {
   const style = index.styles[0];
-  const page = await open(`?backend=cpu&style=${style.id}`);
-  await waitStatus(page, 'idle', 180_000);
+  const page = await openIdle(`?backend=cpu&style=${style.id}`);
   await byId(page, 'start').selectOption('nothing');
   await byId(page, 'key').selectOption('D');
   await byId(page, 'scale').selectOption('dorian');
@@ -139,8 +142,7 @@ test('a key and scale keep every generated pitch in them, as trainer-cli --key -
 
 test('the Motifs setting restates figures, and the page\'s piece equals trainer-cli --motif-memory', LONG, async (t) => {
   const style = index.styles[0];
-  const page = await open(`?backend=cpu&style=${style.id}`);
-  await waitStatus(page, 'idle', 180_000);
+  const page = await openIdle(`?backend=cpu&style=${style.id}`);
   await setInput(page, 'length', 200);
   await setInput(page, 'seed', 11);
   const piece = async (motifs) => {
@@ -161,8 +163,7 @@ test('the Motifs setting restates figures, and the page\'s piece equals trainer-
 
 test('Copy link carries style, seed and every setting: the link reproduces the same piece', LONG, async () => {
   const style = index.styles[1] ?? index.styles[0];
-  const page = await open(`?backend=cpu&style=${style.id}`);
-  await waitStatus(page, 'idle', 180_000);
+  const page = await openIdle(`?backend=cpu&style=${style.id}`);
   await setInput(page, 'length', 120);
   await setInput(page, 'seed', 21);
   await setInput(page, 'temperature', 0.8);
@@ -180,8 +181,7 @@ test('Copy link carries style, seed and every setting: the link reproduces the s
   // A fresh visitor opening the link (on the CPU backend) gets the same settings and notes.
   const url = new URL(link);
   url.searchParams.set('backend', 'cpu');
-  const visitor = await open(url.search);
-  await waitStatus(visitor, 'idle', 180_000);
+  const visitor = await openIdle(url.search);
   assert.equal(await byId(visitor, 'style-select').inputValue(), style.id);
   assert.equal(await byId(visitor, 'seed').inputValue(), '21');
   assert.equal(await byId(visitor, 'motifs').inputValue(), '0.5');
@@ -193,8 +193,7 @@ test('Copy link carries style, seed and every setting: the link reproduces the s
 
 test('Continue extends the piece from where the network stopped: the same as asking for the longer piece', LONG, async (t) => {
   const style = index.styles[0];
-  const page = await open(`?backend=cpu&style=${style.id}`);
-  await waitStatus(page, 'idle', 180_000);
+  const page = await openIdle(`?backend=cpu&style=${style.id}`);
   await setInput(page, 'length', 150);
   await setInput(page, 'seed', 9);
   assert.equal((await generate(page)).status, 'done');
@@ -227,8 +226,7 @@ test('on a 390 px phone screen nothing is wider than the screen, and a piece gen
 
 test('Play can start while the piece is still being generated, and keeps playing as it grows', LONG, async () => {
   const style = index.styles[0];
-  const page = await open(`?backend=cpu&style=${style.id}`);
-  await waitStatus(page, 'idle', 180_000);
+  const page = await openIdle(`?backend=cpu&style=${style.id}`);
   await setInput(page, 'length', 5000);
   await byId(page, 'generate').click();
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="note-count"]').textContent) > 0);
@@ -244,8 +242,7 @@ test('Play can start while the piece is still being generated, and keeps playing
 
 test('play and Space toggle playback with a moving cursor', LONG, async () => {
   const style = index.styles[0];
-  const page = await open(`?backend=cpu&style=${style.id}`);
-  await waitStatus(page, 'idle', 180_000);
+  const page = await openIdle(`?backend=cpu&style=${style.id}`);
   await setInput(page, 'length', 48);
   assert.equal((await generate(page)).status, 'done');
   await byId(page, 'play').click();
