@@ -240,6 +240,49 @@ test('Play can start while the piece is still being generated, and keeps playing
   await page.context().close();
 });
 
+test('Play sounds the sampled piano, fetched only then; Download audio renders the piece to a WAV of its length', LONG, async () => {
+  const style = index.styles[0];
+  const first = requests.length;
+  const page = await openIdle(`?backend=cpu&style=${style.id}`);
+  await setInput(page, 'length', 120);
+  assert.equal((await generate(page)).status, 'done');
+  const fetched = () => requests.slice(first).filter((u) => u.includes('/piano/'));
+  assert.deepEqual(fetched(), [], 'no piano samples are fetched before Play');
+  await byId(page, 'play').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="voice"]').textContent.includes('samples'), null, { timeout: 60_000 });
+  assert.ok(fetched().some((u) => u.endsWith('/piano/piano.ogg')), fetched().join(' '));
+  await byId(page, 'play').click();
+
+  const midi = readMidi((await download(page)).bytes);
+  const { name, bytes } = await download(page, 'download-wav');
+  assert.match(name, /\.wav$/);
+  fs.writeFileSync(path.join(OUT, name), bytes);
+  assert.equal(bytes.toString('ascii', 0, 4), 'RIFF');
+  assert.equal(bytes.toString('ascii', 8, 16), 'WAVEfmt ');
+  assert.equal(bytes.readUInt16LE(20), 1, 'PCM');
+  assert.equal(bytes.readUInt16LE(22), 1, 'mono');
+  const rate = bytes.readUInt32LE(24);
+  assert.equal(rate, 44100);
+  assert.equal(bytes.readUInt16LE(34), 16, '16-bit');
+  assert.equal(bytes.toString('ascii', 36, 40), 'data');
+  const samples = new Int16Array(bytes.buffer.slice(bytes.byteOffset + 44, bytes.byteOffset + 44 + bytes.readUInt32LE(40)));
+  // As long as the piece (its MIDI file's last note-off) plus the 0.05 s lead and 2 s ring-out.
+  const secondsPerTick = (midi.tempo ?? 500000) / 1e6 / midi.division;
+  const pieceSeconds = Math.max(...midi.notes.map((n) => n.end)) * secondsPerTick;
+  assert.ok(Math.abs(samples.length / rate - (pieceSeconds + 2.05)) < 0.05, `${samples.length / rate} s for a ${pieceSeconds} s piece`);
+  // Sound where the notes are, silence before the first one starts.
+  const rms = (from, to) => {
+    let sum = 0;
+    for (let i = Math.floor(from * rate); i < Math.floor(to * rate); i++) sum += (samples[i] / 32768) ** 2;
+    return Math.sqrt(sum / Math.max(1, Math.floor(to * rate) - Math.floor(from * rate)));
+  };
+  const onset = Math.min(...midi.notes.map((n) => n.start)) * secondsPerTick + 0.05;
+  assert.ok(rms(0, Math.max(0.001, onset - 0.005)) < 1e-4, 'silent before the first note');
+  assert.ok(rms(onset, onset + pieceSeconds) > 0.01, `audible: rms ${rms(onset, onset + pieceSeconds)}`);
+  assert.equal(await byId(page, 'error').isVisible(), false, await byId(page, 'error').textContent());
+  await page.context().close();
+});
+
 test('play and Space toggle playback with a moving cursor', LONG, async () => {
   const style = index.styles[0];
   const page = await openIdle(`?backend=cpu&style=${style.id}`);

@@ -104,8 +104,8 @@ export async function generate(page, timeout = 300_000) {
   return { status, counts, final: Number(await byId(page, 'note-count').textContent()) };
 }
 
-export async function download(page) {
-  const [file] = await Promise.all([page.waitForEvent('download'), byId(page, 'download').click()]);
+export async function download(page, button = 'download') {
+  const [file] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), byId(page, button).click()]);
   const stream = await file.createReadStream();
   const chunks = [];
   for await (const chunk of stream) chunks.push(chunk);

@@ -1,0 +1,240 @@
+//! The page's shared state, handed to every component through Leptos context, and the actions
+//! that more than one component starts (loading a style, taking a MIDI file as the start).
+//!
+//! Plain data lives in signals; the browser-bound objects (device, models, audio) live in local
+//! stored values, since they cannot cross threads and need not be reactive.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use motif::Note;
+use motif::bundle::IndexEntry;
+use motif::generate::Generator;
+use motif::piece::{PieceRequest, Start};
+
+use super::piano_roll::Figures;
+use super::settings::Settings;
+use super::style_picker::Card;
+use crate::audio::Player;
+use crate::backend::{self, Backend, BackendKind, Preference};
+use crate::bundles::{LoadedStyle, load_index, load_style};
+use crate::web::{query_param, read_file};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    Idle,
+    Loading,
+    Generating,
+    Done,
+    Error,
+}
+
+impl Status {
+    pub(crate) fn text(self) -> &'static str {
+        match self {
+            Status::Idle => "idle",
+            Status::Loading => "loading",
+            Status::Generating => "generating",
+            Status::Done => "done",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// Everything the components share. Every field is an arena handle, so the whole is `Copy` and
+/// moves into any closure.
+#[derive(Clone, Copy)]
+pub(crate) struct Page {
+    pub status: RwSignal<Status>,
+    pub error: RwSignal<String>,
+    pub backend_name: RwSignal<String>,
+    pub backend_detail: RwSignal<String>,
+    pub styles: RwSignal<Vec<IndexEntry>>,
+    pub selected: RwSignal<String>,
+    pub card: RwSignal<Option<Card>>,
+    pub settings: Settings,
+    /// The piece on the page: prime notes first, then the network's.
+    pub notes: RwSignal<Vec<Note>>,
+    pub prime_count: RwSignal<usize>,
+    pub new_count: RwSignal<usize>,
+    /// The beat under the playback cursor while playing.
+    pub cursor: RwSignal<Option<f64>>,
+    pub figures: RwSignal<Option<Figures>>,
+    pub prime_label: RwSignal<String>,
+    /// The request that made the finished piece, and its style: what Download and Continue use.
+    pub piece: RwSignal<Option<(PieceRequest, String)>>,
+    pub share_link: RwSignal<String>,
+    pub share_note: RwSignal<String>,
+    /// Which sound plays (the sampled piano, or the synthesized voice while it loads).
+    pub voice: RwSignal<String>,
+    /// An audio download being rendered.
+    pub rendering: RwSignal<bool>,
+
+    pub backend: StoredValue<Option<Backend>, LocalStorage>,
+    pub loaded: StoredValue<HashMap<String, Rc<LoadedStyle>>, LocalStorage>,
+    pub player: StoredValue<Option<Player>, LocalStorage>,
+    /// Set to stop the generation under way.
+    pub cancel: StoredValue<Rc<Cell<bool>>, LocalStorage>,
+    pub prime_file: StoredValue<Option<Start>>,
+    /// The generator of the piece on the page, kept so Continue can go on from its state.
+    pub current: StoredValue<Option<Generator>, LocalStorage>,
+    /// How many of the piece's notes the player has been given (Play may start mid-generation).
+    pub scheduled: StoredValue<usize>,
+    /// Play was pressed and waits (briefly) for the piano samples.
+    pub play_pending: StoredValue<bool>,
+    /// Whether a shared link's settings still wait to be applied over the first style's.
+    link_pending: StoredValue<bool>,
+}
+
+impl Page {
+    pub(crate) fn new() -> Page {
+        Page {
+            status: RwSignal::new(Status::Loading),
+            error: RwSignal::new(String::new()),
+            backend_name: RwSignal::new(String::from("…")),
+            backend_detail: RwSignal::new(String::new()),
+            styles: RwSignal::new(Vec::new()),
+            selected: RwSignal::new(String::new()),
+            card: RwSignal::new(None),
+            settings: Settings::default(),
+            notes: RwSignal::new(Vec::new()),
+            prime_count: RwSignal::new(0),
+            new_count: RwSignal::new(0),
+            cursor: RwSignal::new(None),
+            figures: RwSignal::new(None),
+            prime_label: RwSignal::new(String::new()),
+            piece: RwSignal::new(None),
+            share_link: RwSignal::new(String::new()),
+            share_note: RwSignal::new(String::new()),
+            voice: RwSignal::new(String::new()),
+            rendering: RwSignal::new(false),
+            backend: StoredValue::new_local(None),
+            loaded: StoredValue::new_local(HashMap::new()),
+            player: StoredValue::new_local(None),
+            cancel: StoredValue::new_local(Rc::new(Cell::new(false))),
+            prime_file: StoredValue::new(None),
+            current: StoredValue::new_local(None),
+            scheduled: StoredValue::new(0),
+            play_pending: StoredValue::new(false),
+            link_pending: StoredValue::new(true),
+        }
+    }
+
+    pub(crate) fn busy(&self) -> bool {
+        matches!(self.status.get(), Status::Generating | Status::Loading)
+    }
+
+    pub(crate) fn fail(&self, message: String) {
+        self.error.set(message);
+        self.status.set(Status::Error);
+    }
+
+    /// Start-up: pick the backend, then read the style list and load the first (or ?style=) one.
+    pub(crate) fn start(self) {
+        spawn_local(async move {
+            let chosen = backend::choose(Preference::from_query()).await;
+            self.backend_name.set(chosen.kind.name().into());
+            self.backend_detail.set(chosen.detail.clone());
+            self.backend.set_value(Some(chosen));
+            match load_index().await {
+                Ok(index) => {
+                    let wanted = query_param("style")
+                        .filter(|id| index.styles.iter().any(|s| &s.id == id))
+                        .unwrap_or_else(|| index.styles[0].id.clone());
+                    self.styles.set(index.styles);
+                    self.selected.set(wanted.clone());
+                    self.load_style(wanted);
+                }
+                Err(message) => self.fail(format!("No styles to offer: {message}")),
+            }
+        });
+    }
+
+    /// Each style starts from the sampling settings measured for it (`trainer-cli tune`); the
+    /// first one shown takes a shared link's settings over them.
+    fn show_style(&self, style: &LoadedStyle) {
+        let sampling = style.manifest.default_sampling();
+        let settings = self.settings;
+        settings.temperature.set(sampling.temperature.to_string());
+        settings.top_k.set(sampling.top_k.to_string());
+        settings.top_p.set(sampling.top_p.to_string());
+        settings.motifs.set(sampling.motif_memory.to_string());
+        if self.link_pending.get_value() {
+            self.link_pending.set_value(false);
+            settings.apply_link();
+        }
+        self.card.set(Some(Card::of(style)));
+    }
+
+    /// Loads (or takes from memory) a style's bundle.
+    pub(crate) fn load_style(self, id: String) {
+        let Some(entry) = self.styles.get_untracked().into_iter().find(|s| s.id == id) else {
+            return;
+        };
+        self.error.set(String::new());
+        if let Some(style) = self.loaded.with_value(|m| m.get(&id).cloned()) {
+            self.show_style(&style);
+            self.status.set(Status::Idle);
+            return;
+        }
+        self.card.set(None);
+        self.status.set(Status::Loading);
+        let Some((device, cpu)) = self.backend.with_value(|b| {
+            b.as_ref()
+                .map(|b| (b.device.clone(), b.kind == BackendKind::Cpu))
+        }) else {
+            return;
+        };
+        spawn_local(async move {
+            let result = load_style(&entry.path, &device, cpu).await;
+            if self.selected.get_untracked() != id {
+                return; // the user moved on while this loaded
+            }
+            match result {
+                Ok(style) => {
+                    let style = Rc::new(style);
+                    self.show_style(&style);
+                    self.loaded.update_value(|m| {
+                        m.insert(id, style);
+                    });
+                    self.status.set(Status::Idle);
+                }
+                Err(message) => self.fail(format!(
+                    "The {} model could not be loaded: {message}",
+                    entry.display_name
+                )),
+            }
+        });
+    }
+
+    /// Takes a chosen or dropped MIDI file as the piece's start.
+    pub(crate) fn use_file(self, file: web_sys::File) {
+        spawn_local(async move {
+            let name = file.name();
+            let result = read_file(&file)
+                .await
+                .and_then(|bytes| Start::from_midi(&bytes).map_err(|e| e.to_string()));
+            match result {
+                Ok(start) => {
+                    let count = match &start {
+                        Start::Notes(n, _) => n.len(),
+                        _ => 0,
+                    };
+                    self.prime_file.set_value(Some(start));
+                    self.prime_label.set(format!("{name} ({count} notes)"));
+                    self.settings.start.set("file".into());
+                    self.error.set(String::new());
+                }
+                Err(message) => {
+                    self.prime_file.set_value(None);
+                    self.prime_label.set(String::new());
+                    self.error
+                        .set(format!("{name} cannot be used as a start: {message}"));
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,378 @@
+//! Generate, Continue, Stop, Play, Download and Copy link: the buttons, and what they do.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use burn::prelude::Device;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use motif::generate::Generator;
+use motif::piece::PieceRequest;
+
+use super::page::{Page, Status};
+use super::piano_roll::Figures;
+use crate::audio::{Player, piano, wav};
+use crate::bundles::LoadedStyle;
+use crate::generation::{Outcome, generate};
+use crate::web::download;
+
+/// How long the first Play waits for the piano samples before starting on the synthesized
+/// voice (the samples are about 1.4 MB).
+const PIANO_PATIENCE_MS: f64 = 3000.0;
+
+impl Page {
+    fn style_and_device(&self, id: &str) -> Option<(Rc<LoadedStyle>, Device)> {
+        let style = self.loaded.with_value(|m| m.get(id).cloned())?;
+        let device = self
+            .backend
+            .with_value(|b| b.as_ref().map(|b| b.device.clone()))?;
+        Some((style, device))
+    }
+
+    /// Hands the player the notes that arrived since it last had some (generation runs ahead
+    /// of playback).
+    fn follow_playback(&self) {
+        let all = self.notes.get_untracked();
+        let from = self.scheduled.get_value();
+        if all.len() <= from {
+            return;
+        }
+        let mut problem = None;
+        self.player.update_value(|p| {
+            if let Some(p) = p.as_mut().filter(|p| p.is_playing())
+                && let Err(message) = p.extend(&all[from..])
+            {
+                problem = Some(message);
+            }
+        });
+        self.scheduled.set_value(all.len());
+        if let Some(message) = problem {
+            self.error.set(format!("Audio failed: {message}"));
+        }
+    }
+
+    /// Runs `generator` on to `request.notes` new notes and shows the piece as it grows.
+    fn run(
+        self,
+        style: Rc<LoadedStyle>,
+        device: Device,
+        request: PieceRequest,
+        mut generator: Generator,
+    ) {
+        self.stop_playing();
+        self.error.set(String::new());
+        self.piece.set(None);
+        self.figures.set(None);
+        self.status.set(Status::Generating);
+        let flag = Rc::new(Cell::new(false));
+        self.cancel.set_value(flag.clone());
+        let (notes_before, tokens_before) = (generator.new_notes(), generator.generated.len());
+        spawn_local(async move {
+            let result = generate(
+                &style,
+                &device,
+                &request,
+                &mut generator,
+                flag,
+                |progress| {
+                    self.notes.set(progress.notes.to_vec());
+                    self.prime_count.set(progress.prime_notes);
+                    self.new_count.set(progress.new_notes);
+                    self.follow_playback();
+                },
+            )
+            .await;
+            match result {
+                Ok(Outcome {
+                    notes: all,
+                    prime_notes,
+                    tokens,
+                    first_note_ms,
+                    total_ms,
+                }) => {
+                    let generated = all.len() - prime_notes;
+                    self.figures.set(Some(Figures {
+                        first_note_ms: first_note_ms.unwrap_or(total_ms),
+                        total_ms,
+                        notes: generated.saturating_sub(notes_before),
+                        tokens: tokens - tokens_before,
+                    }));
+                    self.prime_count.set(prime_notes);
+                    self.new_count.set(generated);
+                    self.notes.set(all);
+                    self.follow_playback();
+                    self.piece
+                        .set(Some((request, style.manifest.style.id.clone())));
+                    self.current.set_value(Some(generator));
+                    self.status.set(Status::Done);
+                }
+                Err(message) => self.fail(message),
+            }
+        });
+    }
+
+    pub(crate) fn generate(self) {
+        let Some((style, device)) = self.style_and_device(&self.selected.get_untracked()) else {
+            return;
+        };
+        let request = match self.settings.request(self.prime_file.get_value()) {
+            Ok(request) => request,
+            Err(message) => {
+                self.error.set(message);
+                return;
+            }
+        };
+        self.notes.set(Vec::new());
+        self.new_count.set(0);
+        let generator = request.generator(&style.manifest);
+        self.run(style, device, request, generator);
+    }
+
+    /// Length more notes from where the network stopped, with the piece's own settings. The
+    /// result is the piece a fresh request for the longer length would write.
+    pub(crate) fn continue_piece(self) {
+        let Some((request, style_id)) = self.piece.get_untracked() else {
+            return;
+        };
+        let Some((style, device)) = self.style_and_device(&style_id) else {
+            return;
+        };
+        let more = match self.settings.notes() {
+            Ok(more) => more,
+            Err(message) => {
+                self.error.set(message);
+                return;
+            }
+        };
+        let mut taken = None;
+        self.current.update_value(|g| taken = g.take());
+        let Some(generator) = taken else {
+            return;
+        };
+        let request = PieceRequest {
+            notes: request.notes + more,
+            ..request
+        };
+        self.run(style, device, request, generator);
+    }
+
+    fn stop_playing(&self) {
+        self.play_pending.set_value(false);
+        self.player.update_value(|p| {
+            if let Some(p) = p {
+                p.stop()
+            }
+        });
+        self.cursor.set(None);
+    }
+
+    /// Play, or stop playing. The first Play loads the piano samples; playback waits for them
+    /// up to [`PIANO_PATIENCE_MS`], then starts on the synthesized voice if they are not there.
+    pub(crate) fn toggle_play(self) {
+        let playing = self
+            .player
+            .with_value(|p| p.as_ref().is_some_and(|p| p.is_playing()));
+        if playing || self.play_pending.get_value() {
+            self.stop_playing();
+            return;
+        }
+        if self.notes.with_untracked(Vec::is_empty) {
+            return;
+        }
+        // The audio context is made and woken inside the click: browsers allow sound only then.
+        let mut problem = None;
+        self.player.update_value(|p| {
+            if p.is_none() {
+                match Player::new() {
+                    Ok(created) => *p = Some(created),
+                    Err(message) => problem = Some(message),
+                }
+            }
+            if let Some(p) = p {
+                p.wake();
+            }
+        });
+        let context = self
+            .player
+            .with_value(|p| p.as_ref().map(|p| p.context().clone()));
+        let Some(context) = context else {
+            self.error
+                .set(format!("Audio failed: {}", problem.unwrap_or_default()));
+            return;
+        };
+        self.play_pending.set_value(true);
+        self.cursor.set(Some(0.0));
+        spawn_local(async move {
+            if piano::piano_within(&context, PIANO_PATIENCE_MS)
+                .await
+                .is_none()
+            {
+                self.voice
+                    .set("synthesized piano (the sampled one is still loading)".into());
+            }
+            if self.play_pending.get_value() {
+                self.play_pending.set_value(false);
+                self.start_playback();
+            }
+        });
+    }
+
+    fn start_playback(self) {
+        let bpm = self
+            .settings
+            .tempo
+            .get_untracked()
+            .trim()
+            .parse::<f64>()
+            .unwrap_or(110.0)
+            .clamp(1.0, 1000.0);
+        let mut sorted = self.notes.get_untracked();
+        sorted.sort_by(|a, b| a.start.total_cmp(&b.start));
+        let mut outcome = None;
+        self.player.update_value(|p| {
+            outcome = p.as_mut().map(|p| p.play(&sorted, bpm));
+        });
+        match outcome {
+            Some(Ok((voice, problem))) => {
+                self.voice.set(voice);
+                if let Some(why) = problem {
+                    self.error
+                        .set(format!("The piano samples could not be loaded ({why}); playing the synthesized voice."));
+                }
+            }
+            Some(Err(message)) => {
+                self.error.set(format!("Audio failed: {message}"));
+                self.cursor.set(None);
+                return;
+            }
+            None => return,
+        }
+        self.scheduled.set_value(sorted.len());
+        // Follow the audio clock until the piece ends or is stopped.
+        let handle = StoredValue::new(None::<IntervalHandle>);
+        let interval = set_interval_with_handle(
+            move || {
+                let position = self
+                    .player
+                    .try_update_value(|p| p.as_mut().and_then(|p| p.position()))
+                    .flatten();
+                self.cursor.set(position);
+                if position.is_none()
+                    && let Some(h) = handle.get_value()
+                {
+                    h.clear();
+                }
+            },
+            Duration::from_millis(33),
+        );
+        handle.set_value(interval.ok());
+    }
+
+    /// The piece as the player sounds it, rendered offline to a WAV file, at the tempo of its
+    /// MIDI file.
+    fn download_audio(self) {
+        let Some((request, style_id)) = self.piece.get_untracked() else {
+            return;
+        };
+        let notes = self.notes.get_untracked();
+        self.rendering.set(true);
+        spawn_local(async move {
+            match wav::render(&notes, request.bpm).await {
+                Ok((bytes, voice)) => {
+                    let name = request.file_name(&style_id).replace(".mid", ".wav");
+                    if let Err(message) = download(&bytes, &name, "audio/wav") {
+                        self.error.set(format!("Download failed: {message}"));
+                    }
+                    self.voice.set(voice.into());
+                }
+                Err(message) => self.error.set(format!("Audio rendering failed: {message}")),
+            }
+            self.rendering.set(false);
+        });
+    }
+
+    fn download_midi(&self) {
+        let Some((request, style_id)) = self.piece.get_untracked() else {
+            return;
+        };
+        let bytes = request.midi(&style_id, &self.notes.get_untracked());
+        if let Err(message) = download(&bytes, &request.file_name(&style_id), "audio/midi") {
+            self.error.set(format!("Download failed: {message}"));
+        }
+    }
+
+    /// The page's address with every setting; on the clipboard where the browser allows, and
+    /// shown either way.
+    fn copy_link(&self) {
+        let location = web_sys::window().map(|w| w.location());
+        let base = location
+            .and_then(|l| Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?)))
+            .unwrap_or_default();
+        let link = format!(
+            "{base}?{}",
+            self.settings.link_query(&self.selected.get_untracked())
+        );
+        let copied = copy_to_clipboard(&link);
+        self.share_note.set(
+            match (self.settings.start.get_untracked() == "file", copied) {
+                (true, _) => "A MIDI file you chose cannot travel in a link: this link starts from a corpus excerpt instead.",
+                (false, true) => "Copied. Opening this link gives the same notes (on the CPU backend at least).",
+                (false, false) => "Copy this link: opening it gives the same notes (on the CPU backend at least).",
+            }
+            .into(),
+        );
+        self.share_link.set(link);
+    }
+}
+
+/// `navigator.clipboard.writeText(text)`; false where the browser offers no clipboard (the
+/// promise is left to settle: a refusal changes nothing the page shows).
+fn copy_to_clipboard(text: &str) -> bool {
+    use js_sys::{Function, Reflect};
+    use wasm_bindgen::JsCast;
+    let Some(navigator) = web_sys::window().map(|w| wasm_bindgen::JsValue::from(w.navigator()))
+    else {
+        return false;
+    };
+    let Ok(clipboard) = Reflect::get(&navigator, &"clipboard".into()) else {
+        return false;
+    };
+    if clipboard.is_undefined() || clipboard.is_null() {
+        return false;
+    }
+    Reflect::get(&clipboard, &"writeText".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .is_some_and(|write| write.call1(&clipboard, &text.into()).is_ok())
+}
+
+#[component]
+pub fn Transport() -> impl IntoView {
+    let page = expect_context::<Page>();
+    let (status, notes, piece, cursor) = (page.status, page.notes, page.piece, page.cursor);
+    let busy = move || page.busy();
+    view! {
+        <section class="actions">
+            <button data-testid="generate" class="primary" disabled=move || busy() || page.card.get().is_none() on:click=move |_| page.generate()>"Generate"</button>
+            <button data-testid="continue" title="Add Length more notes to this piece, from where the network stopped, with the same settings" disabled=move || busy() || piece.get().is_none() on:click=move |_| page.continue_piece()>"Continue"</button>
+            <button data-testid="stop" disabled=move || status.get() != Status::Generating on:click=move |_| page.cancel.with_value(|flag| flag.set(true))>"Stop"</button>
+            <button data-testid="play" disabled=move || notes.get().is_empty() on:click=move |_| page.toggle_play()>
+                {move || if cursor.get().is_some() { "Stop playing" } else { "Play" }}
+            </button>
+            <button data-testid="download" disabled=move || piece.get().is_none() on:click=move |_| page.download_midi()>"Download .mid"</button>
+            <button data-testid="download-wav" title="The piece as you hear it, rendered to a WAV file" disabled=move || piece.get().is_none() || page.rendering.get() on:click=move |_| page.download_audio()>
+                {move || if page.rendering.get() { "Rendering audio…" } else { "Download audio (.wav)" }}
+            </button>
+            <button data-testid="copy-link" title="A link that reproduces this piece: style, seed and every setting" on:click=move |_| page.copy_link()>"Copy link"</button>
+            <span class="status">"Status: "<strong data-testid="status">{move || status.get().text()}</strong></span>
+            <span class="count">"Notes: "<strong data-testid="note-count">{move || page.new_count.get()}</strong></span>
+            <span class="voice" style:display=move || if page.voice.get().is_empty() { "none" } else { "inline" }>"Sound: "<span data-testid="voice">{move || page.voice.get()}</span></span>
+        </section>
+
+        <p class="share" style:display=move || if page.share_link.get().is_empty() { "none" } else { "block" }>
+            <input data-testid="share-link" aria-label="Link to this piece" readonly prop:value=move || page.share_link.get()/>
+            <span data-testid="share-note">{move || page.share_note.get()}</span>
+        </p>
+    }
+}
