@@ -283,6 +283,20 @@ test('Play sounds the sampled piano, fetched only then; Download audio renders t
   await page.context().close();
 });
 
+test('if the piano samples cannot be loaded, Play says so and plays the synthesized voice', LONG, async () => {
+  const style = index.styles[0];
+  const page = await openIdle(`?backend=cpu&style=${style.id}`, (context) =>
+    context.route('**/piano/piano.ogg', (route) => route.fulfill({ status: 404, body: 'gone' })));
+  await setInput(page, 'length', 24);
+  assert.equal((await generate(page)).status, 'done');
+  await byId(page, 'play').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="voice"]').textContent !== '', null, { timeout: 30_000 });
+  assert.equal(await byId(page, 'voice').textContent(), 'synthesized piano');
+  assert.match(await byId(page, 'error').textContent(), /piano samples could not be loaded .*piano\.ogg: HTTP 404/);
+  assert.equal(await byId(page, 'play').textContent(), 'Stop playing');
+  await page.context().close();
+});
+
 test('play and Space toggle playback with a moving cursor', LONG, async () => {
   const style = index.styles[0];
   const page = await openIdle(`?backend=cpu&style=${style.id}`);
