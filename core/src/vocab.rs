@@ -128,15 +128,29 @@ impl Vocabulary {
         min_count: u64,
         semitones: std::ops::RangeInclusive<i8>,
     ) -> Self {
-        let mut counts: HashMap<Token, u64> = HashMap::new();
+        let mut counts: HashMap<&Token, u64> = HashMap::new();
         for sequence in sequences {
             for token in sequence {
-                for shift in semitones.clone() {
-                    if shift == 0 {
-                        *counts.entry(token.clone()).or_default() += 1;
-                    } else if let Some(moved) = token.transposed(shift) {
-                        *counts.entry(moved).or_default() += 1;
-                    }
+                *counts.entry(token).or_default() += 1;
+            }
+        }
+        Self::from_counts(counts, min_count, semitones)
+    }
+
+    /// As [`build_transposed`](Self::build_transposed), from how often each distinct token
+    /// occurs: a corpus kept as ids into a token table counts each entry once.
+    pub fn from_counts<'a>(
+        occurrences: impl IntoIterator<Item = (&'a Token, u64)>,
+        min_count: u64,
+        semitones: std::ops::RangeInclusive<i8>,
+    ) -> Self {
+        let mut counts: HashMap<Token, u64> = HashMap::new();
+        for (token, count) in occurrences {
+            for shift in semitones.clone() {
+                if shift == 0 {
+                    *counts.entry(token.clone()).or_default() += count;
+                } else if let Some(moved) = token.transposed(shift) {
+                    *counts.entry(moved).or_default() += count;
                 }
             }
         }

@@ -1,15 +1,13 @@
 //! A corpus folder → token-id sequences for training and validation.
 
-use std::path::{Path, PathBuf};
-
 use anyhow::{Result, bail};
-use motif::corpus::{find_midi_files, parse_file, read_file};
+use motif::corpus::find_midi_files;
 use motif::data::{Pieces, Split, split_by_content, split_pieces};
 use motif::meter::MetricClock;
 use motif::{Token, Vocabulary};
-use sha2::{Digest, Sha256};
 
 use crate::recipe::Recipe;
+use crate::token_cache::{self, TokenCorpus};
 
 pub struct Prepared {
     pub vocab: Vocabulary,
@@ -20,17 +18,37 @@ pub struct Prepared {
     pub validation_names: Vec<String>,
     pub files: usize,
     pub rejected: usize,
-    /// Each training piece's tokens, for cutting primes, and where they start in the bar.
-    pub train_tokens: Vec<Vec<Token>>,
+    /// Where each training piece starts in the bar.
     pub train_clocks: Vec<MetricClock>,
     /// SHA-256 over every file's name and bytes: the same folder contents, the same value.
     pub fingerprint: String,
+    /// The tokenized corpus, and which of its pieces are the training ones (aligned with `train`).
+    corpus: TokenCorpus,
+    train_pieces: Vec<usize>,
+}
+
+impl Prepared {
+    /// The first `limit` tokens of training piece `i`, for cutting primes.
+    pub fn train_tokens(&self, i: usize, limit: usize) -> Vec<Token> {
+        self.corpus.tokens(self.train_pieces[i], limit)
+    }
+
+    /// How many tokens training piece `i` has, as tokenized (before the vocabulary).
+    pub fn train_token_len(&self, i: usize) -> usize {
+        self.corpus.pieces[self.train_pieces[i]].len()
+    }
+
+    /// How often each token occurs in the training pieces.
+    pub fn train_token_counts(&self) -> Vec<(&Token, u64)> {
+        self.corpus.counts(&self.train_pieces)
+    }
 }
 
 /// Reads every MIDI file under the recipe's data folder (a bad file costs one line on stderr,
-/// never the run), tokenizes, splits by file, and builds the vocabulary from the training files
-/// (with their transpositions when the recipe augments), unless one is given (a resumed run
-/// keeps the vocabulary it started with). Pieces too short for one window are named on stderr.
+/// never the run; see [`token_cache`] for the parallel reading and the cache), splits by file,
+/// and builds the vocabulary from the training files (with their transpositions when the recipe
+/// augments), unless one is given (a resumed run keeps the vocabulary it started with). Pieces
+/// too short for one window are named on stderr.
 pub fn prepare(recipe: &Recipe, vocab: Option<Vocabulary>) -> Result<Prepared> {
     let dir = recipe.data.as_path();
     if !dir.is_dir() {
@@ -39,41 +57,12 @@ pub fn prepare(recipe: &Recipe, vocab: Option<Vocabulary>) -> Result<Prepared> {
             dir.display()
         );
     }
+    let started = std::time::Instant::now();
     let files = find_midi_files(&[dir.to_path_buf()])?;
-    let name = |path: &Path| path.strip_prefix(dir).unwrap_or(path).display().to_string();
-    let options = recipe.read_options();
-    let mut pieces: Vec<(PathBuf, Vec<Token>, MetricClock)> = Vec::new();
-    let steps_per_beat = recipe.tokenizer.steps_per_beat();
-    let mut content_hashes = Vec::new();
-    let mut rejected = 0;
-    let mut fingerprint = Sha256::new();
-    for path in &files {
-        // Each file is read once: its bytes feed the fingerprint, the split and the parser.
-        let parsed = read_file(path).and_then(|bytes| {
-            fingerprint.update(name(path).as_bytes());
-            fingerprint.update((bytes.len() as u64).to_le_bytes());
-            fingerprint.update(&bytes);
-            let digest = Sha256::digest(&bytes);
-            let content_hash = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"));
-            Ok((parse_file(path, &bytes, &options)?, content_hash))
-        });
-        match parsed {
-            Ok((score, _)) if score.notes.is_empty() => {
-                eprintln!("{}: no notes (skipped)", path.display());
-                rejected += 1;
-            }
-            Ok((score, content_hash)) => {
-                let clock = MetricClock::for_score(steps_per_beat, &score);
-                pieces.push((path.clone(), recipe.tokenizer.encode(&score.notes), clock));
-                content_hashes.push(content_hash);
-            }
-            Err(err) => {
-                eprintln!("{err} (skipped)");
-                rejected += 1;
-            }
-        }
-    }
-    if pieces.is_empty() {
+    let corpus = token_cache::load(dir, &files, &recipe.tokenizer, &recipe.read_options())?;
+    eprintln!("corpus: {}", corpus.origin);
+    let rejected = corpus.rejected.len();
+    if corpus.pieces.is_empty() {
         bail!(
             "no usable MIDI files in {} ({} found, {rejected} rejected); point --data at a folder of .mid files",
             dir.display(),
@@ -84,30 +73,48 @@ pub fn prepare(recipe: &Recipe, vocab: Option<Vocabulary>) -> Result<Prepared> {
         eprintln!("skipped {rejected} of {} files", files.len());
     }
     let (train_ids, validation_ids) = match recipe.split {
-        Split::Shuffle => split_pieces(pieces.len(), recipe.validation_fraction, recipe.seed),
+        Split::Shuffle => {
+            split_pieces(corpus.pieces.len(), recipe.validation_fraction, recipe.seed)
+        }
         Split::Content => {
-            split_by_content(&content_hashes, recipe.validation_fraction, recipe.seed)
+            let hashes: Vec<u64> = corpus.pieces.iter().map(|p| p.content_hash).collect();
+            split_by_content(&hashes, recipe.validation_fraction, recipe.seed)
         }
     };
     let vocab = vocab.unwrap_or_else(|| {
-        Vocabulary::build_transposed(
-            train_ids.iter().map(|&i| pieces[i].1.as_slice()),
+        Vocabulary::from_counts(
+            corpus.counts(&train_ids),
             recipe.min_count,
             recipe.transpose_range(),
         )
     });
+    let steps_per_beat = recipe.tokenizer.steps_per_beat();
     let uses_meter = recipe.model.meter_steps_per_beat.is_some();
+    // Each distinct token is encoded once (a rare one may become several ids), then pieces are
+    // spelled from the table.
+    let table_ids: Vec<Vec<u32>> = corpus
+        .table
+        .iter()
+        .map(|token| vocab.encode(std::slice::from_ref(token)))
+        .collect();
     // Positions follow the ids, not the raw tokens: a rare shift encodes as several known ones.
     let encode = |files: &[usize]| {
-        let ids: Vec<Vec<u32>> = files.iter().map(|&i| vocab.encode(&pieces[i].1)).collect();
+        let ids: Vec<Vec<u32>> = files
+            .iter()
+            .map(|&i| {
+                corpus
+                    .indices(i)
+                    .flat_map(|k| table_ids[k].iter().copied())
+                    .collect()
+            })
+            .collect();
         let meter = if uses_meter {
             files
                 .iter()
                 .zip(&ids)
                 .map(|(&i, ids)| {
-                    pieces[i]
-                        .2
-                        .clone()
+                    corpus.pieces[i]
+                        .clock(steps_per_beat)
                         .positions(ids.iter().map(|&id| vocab.token(id)))
                 })
                 .collect()
@@ -116,22 +123,36 @@ pub fn prepare(recipe: &Recipe, vocab: Option<Vocabulary>) -> Result<Prepared> {
         };
         Pieces { ids, meter }
     };
+    let names = |files: &[usize]| -> Vec<String> {
+        files
+            .iter()
+            .map(|&i| corpus.pieces[i].name.clone())
+            .collect()
+    };
     let prepared = Prepared {
         train: encode(&train_ids),
         validation: encode(&validation_ids),
-        train_names: train_ids.iter().map(|&i| name(&pieces[i].0)).collect(),
-        validation_names: validation_ids.iter().map(|&i| name(&pieces[i].0)).collect(),
-        train_tokens: train_ids.iter().map(|&i| pieces[i].1.clone()).collect(),
-        train_clocks: train_ids.iter().map(|&i| pieces[i].2.clone()).collect(),
+        train_names: names(&train_ids),
+        validation_names: names(&validation_ids),
+        train_clocks: train_ids
+            .iter()
+            .map(|&i| corpus.pieces[i].clock(steps_per_beat))
+            .collect(),
         files: files.len(),
         rejected,
         vocab,
-        fingerprint: fingerprint
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        fingerprint: corpus.fingerprint.clone(),
+        corpus,
+        train_pieces: train_ids,
     };
+    eprintln!(
+        "corpus: ready in {:.2} s: {} training and {} held-out pieces, {} + {} ids",
+        started.elapsed().as_secs_f64(),
+        prepared.train.len(),
+        prepared.validation.len(),
+        prepared.train.tokens(),
+        prepared.validation.tokens()
+    );
     report_short(
         "training",
         &prepared.train_names,

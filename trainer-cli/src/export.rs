@@ -178,9 +178,8 @@ fn title_case(id: &str) -> String {
 
 /// Openings of a few training pieces, chosen by seed.
 fn pick_primes(data: &Prepared, seed: u64) -> Vec<Prime> {
-    let tokens = &data.train_tokens;
-    let mut order: Vec<usize> = (0..tokens.len())
-        .filter(|&i| tokens[i].len() >= PRIME_TOKENS)
+    let mut order: Vec<usize> = (0..data.train.len())
+        .filter(|&i| data.train_token_len(i) >= PRIME_TOKENS)
         .collect();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
     order
@@ -188,7 +187,7 @@ fn pick_primes(data: &Prepared, seed: u64) -> Vec<Prime> {
         .take(PRIMES)
         .map(|i| Prime {
             source: data.train_names[i].clone(),
-            tokens: tokens[i][..PRIME_TOKENS].to_vec(),
+            tokens: data.train_tokens(i, PRIME_TOKENS),
             time_signature: data.train_clocks[i].signature(),
             start_step: data.train_clocks[i].time(),
         })

@@ -14,6 +14,7 @@ mod init;
 mod inspect;
 mod plot;
 mod recipe;
+mod token_cache;
 mod train;
 mod tune;
 

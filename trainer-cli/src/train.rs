@@ -473,9 +473,10 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         .or_else(|| pretrained.as_ref().map(|p| p.vocabulary.clone()));
     let data = dataset::prepare(&recipe, known_vocabulary)?;
     if let Some(pretrained) = &pretrained {
-        pretrained.check_coverage(&Vocabulary::build(
-            data.train_tokens.iter().map(Vec::as_slice),
+        pretrained.check_coverage(&Vocabulary::from_counts(
+            data.train_token_counts(),
             recipe.min_count,
+            0..=0,
         ))?;
         eprintln!("starting from {}", pretrained.source);
     }

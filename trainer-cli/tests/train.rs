@@ -27,7 +27,7 @@ fn spawn_until_first_checkpoint(data: &Path, run: &Path, epochs: &str) -> Child 
         "0",
     ];
     args.extend_from_slice(TINY);
-    let child = Command::new(env!("CARGO_BIN_EXE_trainer-cli"))
+    let child = trainer_command()
         .args(&args)
         .stderr(Stdio::piped())
         .spawn()
@@ -632,4 +632,70 @@ fn fine_tuning_starts_from_a_pretrained_run_or_bundle() {
     );
     assert!(!uncovered.status.success());
     assert_stderr_has(&uncovered, "its vocabulary lacks");
+}
+
+#[test]
+fn a_second_run_reads_the_corpus_from_the_token_cache_and_trains_the_same() {
+    let Some(data) = small_corpus() else { return };
+    let work = tempdir();
+    let cache = work.path().join("cache");
+    let run = |name: &str| {
+        let mut args = vec![
+            "train",
+            "--data",
+            path(data.path()),
+            "--style",
+            "s",
+            "--out",
+        ];
+        let out = work.path().join(name);
+        args.push(path(&out));
+        args.extend_from_slice(TINY);
+        args.extend_from_slice(&["--epochs", "1"]);
+        let output = trainer_command()
+            .env("MOTIF_CACHE", &cache)
+            .args(&args)
+            .output()
+            .unwrap();
+        ok(&output);
+        (text(&output.stderr), losses(&out), run_json(&out))
+    };
+    let (first, first_losses, first_run) = run("first");
+    assert!(first.contains("read and tokenized in"), "{first}");
+    let cached: Vec<_> = std::fs::read_dir(cache.join("tokens")).unwrap().collect();
+    assert_eq!(cached.len(), 1, "one cache file for one corpus");
+
+    let (second, second_losses, second_run) = run("second");
+    assert!(second.contains("from the token cache"), "{second}");
+    assert_eq!(first_losses, second_losses);
+    assert_eq!(first_run["vocabulary"], second_run["vocabulary"]);
+    assert_eq!(
+        first_run["data_fingerprint"],
+        second_run["data_fingerprint"]
+    );
+
+    // A damaged cache file is read past, not trusted: the files are read again.
+    let file = std::fs::read_dir(cache.join("tokens"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    let (third, third_losses, _) = run("third");
+    assert!(third.contains("read and tokenized in"), "{third}");
+    assert_eq!(first_losses, third_losses);
+
+    // A changed file changes the key: the corpus is read again.
+    let some_file = std::fs::read_dir(data.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let midi = std::fs::read(&some_file).unwrap();
+    std::fs::write(&some_file, [midi.as_slice(), &[0]].concat()).unwrap();
+    let (fourth, _, _) = run("fourth");
+    assert!(fourth.contains("read and tokenized in"), "{fourth}");
 }

@@ -38,8 +38,18 @@ pub fn tempdir() -> TempDir {
     TempDir(dir)
 }
 
+/// trainer-cli, with its token cache in a folder of the tests' own (not the user's cache).
+pub fn trainer_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trainer-cli"));
+    command.env(
+        "MOTIF_CACHE",
+        std::env::temp_dir().join("motif-tests-cache"),
+    );
+    command
+}
+
 pub fn trainer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trainer-cli"))
+    trainer_command()
         .args(args)
         .output()
         .expect("trainer-cli runs")
