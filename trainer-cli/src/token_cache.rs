@@ -241,7 +241,7 @@ fn evict(kept: &Path) {
         .filter(|p| p.extension().is_some_and(|x| x == "tok") && p != kept)
         .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
         .collect();
-    caches.sort_by(|a, b| b.0.cmp(&a.0));
+    caches.sort_by_key(|c| std::cmp::Reverse(c.0));
     for (_, old) in caches.into_iter().skip(KEEP.saturating_sub(1)) {
         let _ = std::fs::remove_file(old);
     }
