@@ -60,5 +60,16 @@ for entry in "${models[@]}"; do
     *"--preset seed"*) ;;
     *) "$cli" tune --model "public/models/$name" --data "$MOTIF_MIDI_DIR/$corpus" --pieces 20 --length 500 ;;
   esac
+  # Hear it learn: epoch 1 and a middle epoch as int8 snapshots beside the shipped model.
+  case "$flags" in
+    *"--preset seed"*) ;;
+    *)
+      chosen=$(sed -n 's/^ *"epochs": \([0-9]*\),*$/\1/p' "public/models/$name/manifest.json" | head -1)
+      for epoch in 1 $(( (chosen + 1) / 2 )); do
+        [ "$epoch" -lt "$chosen" ] || continue
+        "$cli" export --run "$run" --epoch "$epoch" --snapshot-of "public/models/$name" --dtype int8
+      done
+      ;;
+  esac
 done
 echo "== all done ($(date -u +%H:%M:%S))"

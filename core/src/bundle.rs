@@ -41,6 +41,21 @@ pub struct Manifest {
     /// (`trainer-cli tune`); the page and `generate` start from them.
     #[serde(default)]
     pub sampling: Option<SamplingConfig>,
+    /// Earlier epochs of the same run, exported into folders beside this bundle's files, so a
+    /// listener can hear the network learn. They share this bundle's vocabulary and settings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<Snapshot>,
+}
+
+/// One earlier epoch of a bundle's run, itself a complete bundle in `path`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub epoch: usize,
+    /// Folder relative to the bundle's own, ending in `/`.
+    pub path: String,
+    pub validation_loss: f64,
+    pub dtype: String,
+    pub bytes: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

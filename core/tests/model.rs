@@ -132,6 +132,7 @@ fn bundle(model: MusicModel, config: ModelConfig, vocab: Vocabulary) -> (Manifes
         loss_plot: None,
         primes: Vec::new(),
         sampling: None,
+        snapshots: Vec::new(),
     };
     (manifest, weights)
 }

@@ -191,6 +191,42 @@ test('Copy link carries style, seed and every setting: the link reproduces the s
   await visitor.context().close();
 });
 
+test('Hear it learn: an earlier epoch of the same run plays as trainer-cli generates it, and travels in a link', LONG, async (t) => {
+  if (!CLI) return t.skip('MOTIF_TRAINER_CLI is not set');
+  const style = index.styles.find((s) => JSON.parse(fs.readFileSync(path.join(DIST, 'models', s.path, 'manifest.json'), 'utf8')).snapshots?.length);
+  assert.ok(style, 'a shipped style offers earlier epochs');
+  const manifest = JSON.parse(fs.readFileSync(path.join(DIST, 'models', style.path, 'manifest.json'), 'utf8'));
+  const first = manifest.snapshots[0];
+  const page = await openIdle(`?backend=cpu&style=${style.id}`);
+  await setInput(page, 'length', 80);
+  await setInput(page, 'seed', 5);
+  assert.equal((await generate(page)).status, 'done');
+  const shipped = (await download(page)).bytes;
+
+  await byId(page, 'epoch').selectOption(String(first.epoch));
+  await waitStatus(page, 'idle', 120_000);
+  assert.match(await page.locator('.card').textContent(), new RegExp(`${first.epoch} epochs? · held-out loss ${first.validation_loss.toFixed(3)}`));
+  assert.equal(await byId(page, 'seed').inputValue(), '5', 'moving between epochs keeps the settings');
+  assert.equal((await generate(page)).status, 'done');
+  await page.screenshot({ path: path.join(OUT, 'epoch.png') });
+  const { name, bytes } = await download(page);
+  assert.equal(name, `${style.id}-epoch-${first.epoch}-seed-5.mid`);
+  assert.ok(!bytes.equals(shipped), 'an earlier epoch writes different music');
+  const cli = cliGenerate({ path: `${style.path}${first.path}` }, { length: 80, seed: 5 });
+  assert.ok(bytes.equals(cli), 'the page and trainer-cli generate write the same file for the earlier epoch');
+
+  await byId(page, 'copy-link').click();
+  const url = new URL(await byId(page, 'share-link').inputValue());
+  assert.equal(url.searchParams.get('epoch'), String(first.epoch));
+  await page.context().close();
+  url.searchParams.set('backend', 'cpu');
+  const visitor = await openIdle(url.search);
+  assert.equal(await byId(visitor, 'epoch').inputValue(), String(first.epoch));
+  assert.equal((await generate(visitor)).status, 'done');
+  assert.ok((await download(visitor)).bytes.equals(bytes), 'the link reproduces the earlier epoch\'s piece');
+  await visitor.context().close();
+});
+
 test('Continue extends the piece from where the network stopped: the same as asking for the longer piece', LONG, async (t) => {
   const style = index.styles[0];
   const page = await openIdle(`?backend=cpu&style=${style.id}`);

@@ -218,8 +218,13 @@ pub struct ExportArgs {
     #[arg(long)]
     pub checkpoint: Option<PathBuf>,
     /// Bundle folder to write, e.g. public/models/final-fantasy.
-    #[arg(long)]
-    pub out: PathBuf,
+    #[arg(long, required_unless_present = "snapshot_of")]
+    pub out: Option<PathBuf>,
+    /// Export --epoch of the run as a snapshot of this bundle (made from the same run): into
+    /// BUNDLE/epoch-N/, with the bundle's style and sampling settings, listed in its manifest so
+    /// the page offers it ("hear it learn"). Use a small --dtype (int8).
+    #[arg(long, conflicts_with_all = ["out", "checkpoint"], requires = "epoch")]
+    pub snapshot_of: Option<PathBuf>,
     /// Style id [default: the run's style].
     #[arg(long)]
     pub style: Option<String>,

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use motif::bundle::{
-    INDEX_FILE, Index, IndexEntry, MANIFEST_FILE, Manifest, Prime, SCHEMA_VERSION, StyleInfo,
-    TrainingFacts, WEIGHTS_FILE, WeightsInfo, load_weights, sha256_hex,
+    INDEX_FILE, Index, IndexEntry, MANIFEST_FILE, Manifest, Prime, SCHEMA_VERSION, Snapshot,
+    StyleInfo, TrainingFacts, WEIGHTS_FILE, WeightsInfo, load_weights, sha256_hex,
 };
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
@@ -78,22 +78,44 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         .with_context(|| format!("checkpoint {} is damaged", checkpoint.display()))?;
     let weights = args.dtype.encode(model)?;
 
+    // A snapshot joins the bundle its run made: same vocabulary, style and sampling.
+    let parent = match &args.snapshot_of {
+        Some(bundle) => {
+            let manifest: Manifest = read_json(&bundle.join(MANIFEST_FILE))
+                .with_context(|| format!("{} is not a bundle", bundle.display()))?;
+            if manifest.vocabulary != run.vocabulary {
+                bail!(
+                    "{} was not made by the run in {}: their vocabularies differ",
+                    bundle.display(),
+                    dir.root.display()
+                );
+            }
+            Some((bundle, manifest))
+        }
+        None => None,
+    };
+
     let recipe = &run.recipe;
     let data = dataset::prepare(recipe, Some(run.vocabulary.clone()))?;
     let primes = pick_primes(&data, recipe.seed);
 
     let style = args.style.clone().unwrap_or_else(|| recipe.style.clone());
-    let out = &args.out;
+    let out = match (&parent, &args.out) {
+        (Some((bundle, _)), _) => bundle.join(snapshot_folder(epoch)),
+        (None, Some(out)) => out.clone(),
+        (None, None) => bail!("give --out (or --snapshot-of)"),
+    };
+    let out = &out;
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create {} (is it writable?)", out.display()))?;
     let loss_plot = dir.root.join("loss.svg");
-    let loss_plot = if loss_plot.exists() {
+    let loss_plot = if parent.is_none() && loss_plot.exists() {
         write_atomic(&out.join("loss.svg"), &std::fs::read(&loss_plot)?)?;
         Some("loss.svg".to_string())
     } else {
         None
     };
-    let manifest = Manifest {
+    let mut manifest = Manifest {
         schema_version: SCHEMA_VERSION,
         style: StyleInfo {
             id: style.clone(),
@@ -147,10 +169,29 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         loss_plot,
         primes,
         sampling: None,
+        snapshots: Vec::new(),
     };
+    if let Some((_, parent)) = &parent {
+        manifest.style = parent.style.clone();
+        manifest.sampling = parent.sampling.clone();
+    }
     write_atomic(&out.join(WEIGHTS_FILE), &weights)?;
     write_json(&out.join(MANIFEST_FILE), &manifest)?;
-    update_index(out, &manifest)?;
+    match parent {
+        Some((bundle, mut parent)) => {
+            parent.snapshots.retain(|s| s.epoch != epoch);
+            parent.snapshots.push(Snapshot {
+                epoch,
+                path: format!("{}/", snapshot_folder(epoch)),
+                validation_loss: metrics.validation_loss,
+                dtype: args.dtype.name().to_string(),
+                bytes: weights.len() as u64,
+            });
+            parent.snapshots.sort_by_key(|s| s.epoch);
+            write_json(&bundle.join(MANIFEST_FILE), &parent)?;
+        }
+        None => update_index(out, &manifest)?,
+    }
     eprintln!(
         "exported {} epoch {epoch} (validation loss {:.4}) to {}: {} bytes of {} weights",
         style,
@@ -160,6 +201,10 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         args.dtype.name()
     );
     Ok(())
+}
+
+fn snapshot_folder(epoch: usize) -> String {
+    format!("epoch-{epoch}")
 }
 
 fn title_case(id: &str) -> String {

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use motif::Note;
-use motif::bundle::IndexEntry;
+use motif::bundle::{IndexEntry, Snapshot};
 use motif::generate::Generator;
 use motif::piece::{PieceRequest, Start};
 
@@ -54,6 +54,11 @@ pub(crate) struct Page {
     pub backend_detail: RwSignal<String>,
     pub styles: RwSignal<Vec<IndexEntry>>,
     pub selected: RwSignal<String>,
+    /// An earlier epoch of the selected style's run ("hear it learn"); `None`: the shipped model.
+    pub epoch: RwSignal<Option<usize>>,
+    /// The selected style's earlier epochs on offer, and the epoch of its shipped model.
+    pub snapshots: RwSignal<Vec<Snapshot>>,
+    pub chosen_epoch: RwSignal<usize>,
     pub card: RwSignal<Option<Card>>,
     pub settings: Settings,
     /// The piece on the page: prime notes first, then the network's.
@@ -64,7 +69,8 @@ pub(crate) struct Page {
     pub cursor: RwSignal<Option<f64>>,
     pub figures: RwSignal<Option<Figures>>,
     pub prime_label: RwSignal<String>,
-    /// The request that made the finished piece, and its style: what Download and Continue use.
+    /// The request that made the finished piece, and its model's key (see [`Page::model_key`]):
+    /// what Download and Continue use.
     pub piece: RwSignal<Option<(PieceRequest, String)>>,
     pub share_link: RwSignal<String>,
     pub share_note: RwSignal<String>,
@@ -87,6 +93,8 @@ pub(crate) struct Page {
     pub play_pending: StoredValue<bool>,
     /// Whether a shared link's settings still wait to be applied over the first style's.
     link_pending: StoredValue<bool>,
+    /// The style whose measured sampling settings the inputs were last set from.
+    settings_from: StoredValue<String>,
 }
 
 impl Page {
@@ -98,6 +106,9 @@ impl Page {
             backend_detail: RwSignal::new(String::new()),
             styles: RwSignal::new(Vec::new()),
             selected: RwSignal::new(String::new()),
+            epoch: RwSignal::new(None),
+            snapshots: RwSignal::new(Vec::new()),
+            chosen_epoch: RwSignal::new(0),
             card: RwSignal::new(None),
             settings: Settings::default(),
             notes: RwSignal::new(Vec::new()),
@@ -120,6 +131,7 @@ impl Page {
             scheduled: StoredValue::new(0),
             play_pending: StoredValue::new(false),
             link_pending: StoredValue::new(true),
+            settings_from: StoredValue::new(String::new()),
         }
     }
 
@@ -145,37 +157,76 @@ impl Page {
                         .filter(|id| index.styles.iter().any(|s| &s.id == id))
                         .unwrap_or_else(|| index.styles[0].id.clone());
                     self.styles.set(index.styles);
-                    self.selected.set(wanted.clone());
-                    self.load_style(wanted);
+                    self.selected.set(wanted);
+                    self.load_selected();
                 }
                 Err(message) => self.fail(format!("No styles to offer: {message}")),
             }
         });
     }
 
-    /// Each style starts from the sampling settings measured for it (`trainer-cli tune`); the
-    /// first one shown takes a shared link's settings over them.
+    /// The key of the selected model among the loaded ones: the style, and `@N` for epoch N.
+    pub(crate) fn model_key(&self) -> String {
+        let id = self.selected.get_untracked();
+        match self.epoch.get_untracked() {
+            Some(epoch) => format!("{id}@{epoch}"),
+            None => id,
+        }
+    }
+
+    /// Shows a loaded model. A newly chosen style sets the sampling settings measured for it
+    /// (`trainer-cli tune`), the first one shown takes a shared link's settings over them, and
+    /// its shipped model offers its earlier epochs; moving between epochs keeps the settings as
+    /// they are, so epochs are compared alike.
     fn show_style(&self, style: &LoadedStyle) {
-        let sampling = style.manifest.default_sampling();
         let settings = self.settings;
-        settings.temperature.set(sampling.temperature.to_string());
-        settings.top_k.set(sampling.top_k.to_string());
-        settings.top_p.set(sampling.top_p.to_string());
-        settings.motifs.set(sampling.motif_memory.to_string());
-        if self.link_pending.get_value() {
-            self.link_pending.set_value(false);
-            settings.apply_link();
+        let id = &style.manifest.style.id;
+        if self.settings_from.with_value(|from| from != id) {
+            self.settings_from.set_value(id.clone());
+            let sampling = style.manifest.default_sampling();
+            settings.temperature.set(sampling.temperature.to_string());
+            settings.top_k.set(sampling.top_k.to_string());
+            settings.top_p.set(sampling.top_p.to_string());
+            settings.motifs.set(sampling.motif_memory.to_string());
+        }
+        if self.epoch.get_untracked().is_none() {
+            self.snapshots.set(style.manifest.snapshots.clone());
+            self.chosen_epoch.set(style.manifest.training.epochs);
+            if self.link_pending.get_value() {
+                self.link_pending.set_value(false);
+                settings.apply_link();
+                let linked = query_param("epoch").and_then(|e| e.parse::<usize>().ok());
+                if let Some(epoch) =
+                    linked.filter(|e| style.manifest.snapshots.iter().any(|s| s.epoch == *e))
+                {
+                    self.epoch.set(Some(epoch));
+                    self.load_selected();
+                    return;
+                }
+            }
         }
         self.card.set(Some(Card::of(style)));
     }
 
-    /// Loads (or takes from memory) a style's bundle.
-    pub(crate) fn load_style(self, id: String) {
+    /// Loads (or takes from memory) the selected style at the selected epoch.
+    pub(crate) fn load_selected(self) {
+        let id = self.selected.get_untracked();
         let Some(entry) = self.styles.get_untracked().into_iter().find(|s| s.id == id) else {
             return;
         };
+        let path = match self.epoch.get_untracked() {
+            None => entry.path.clone(),
+            Some(epoch) => {
+                let snapshots = self.snapshots.get_untracked();
+                let Some(snapshot) = snapshots.iter().find(|s| s.epoch == epoch) else {
+                    return;
+                };
+                format!("{}{}", entry.path, snapshot.path)
+            }
+        };
+        let key = self.model_key();
         self.error.set(String::new());
-        if let Some(style) = self.loaded.with_value(|m| m.get(&id).cloned()) {
+        if let Some(style) = self.loaded.with_value(|m| m.get(&key).cloned()) {
             self.show_style(&style);
             self.status.set(Status::Idle);
             return;
@@ -189,18 +240,18 @@ impl Page {
             return;
         };
         spawn_local(async move {
-            let result = load_style(&entry.path, &device, cpu).await;
-            if self.selected.get_untracked() != id {
+            let result = load_style(&path, &device, cpu).await;
+            if self.model_key() != key {
                 return; // the user moved on while this loaded
             }
             match result {
                 Ok(style) => {
                     let style = Rc::new(style);
-                    self.show_style(&style);
                     self.loaded.update_value(|m| {
-                        m.insert(id, style);
+                        m.insert(key, style.clone());
                     });
                     self.status.set(Status::Idle);
+                    self.show_style(&style);
                 }
                 Err(message) => self.fail(format!(
                     "The {} model could not be loaded: {message}",

@@ -130,9 +130,12 @@ impl Settings {
 
     /// `?style=…&seed=…&…`: opening it gives the same settings, hence the same notes. A file
     /// the user chose cannot travel in a link, so such a link starts from a corpus excerpt.
-    pub(crate) fn link_query(&self, style: &str) -> String {
+    pub(crate) fn link_query(&self, style: &str, epoch: Option<usize>) -> String {
         let params = web_sys::UrlSearchParams::new().expect("an empty query");
         params.append("style", style);
+        if let Some(epoch) = epoch {
+            params.append("epoch", &epoch.to_string());
+        }
         for name in LINK_PARAMS {
             let mut value = self
                 .field(name)

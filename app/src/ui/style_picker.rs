@@ -41,8 +41,11 @@ impl Card {
                 t.corpus, t.files, t.train_files, t.validation_files
             ),
             training: format!(
-                "{} epochs · held-out loss {:.3} (train {:.3})",
-                t.epochs, t.validation_loss, t.train_loss
+                "{} epoch{} · held-out loss {:.3} (train {:.3})",
+                t.epochs,
+                if t.epochs == 1 { "" } else { "s" },
+                t.validation_loss,
+                t.train_loss
             ),
             download: format!(
                 "{:.2} MB ({} weights)",
@@ -82,14 +85,34 @@ pub fn StylePicker() -> impl IntoView {
                     prop:value=move || page.selected.get()
                     disabled=move || page.busy()
                     on:change=move |ev| {
-                        let id = event_target_value(&ev);
-                        page.selected.set(id.clone());
-                        page.load_style(id);
+                        page.selected.set(event_target_value(&ev));
+                        page.epoch.set(None);
+                        page.snapshots.set(Vec::new());
+                        page.load_selected();
                     }
                 >
                     <For each=move || page.styles.get() key=|s| s.id.clone() let:entry>
                         <option value=entry.id.clone()>{entry.display_name.clone()}</option>
                     </For>
+                </select>
+            </label>
+            <label title="Earlier epochs of the same training run: hear the network learn" style:display=move || if page.snapshots.get().is_empty() { "none" } else { "inline-block" }>
+                "Epoch "
+                <select
+                    data-testid="epoch"
+                    prop:value=move || page.epoch.get().map(|e| e.to_string()).unwrap_or_default()
+                    disabled=move || page.busy()
+                    on:change=move |ev| {
+                        page.epoch.set(event_target_value(&ev).parse().ok());
+                        page.load_selected();
+                    }
+                >
+                    <option value="">{move || format!("{} (the shipped model)", page.chosen_epoch.get())}</option>
+                    {move || page.snapshots.get().into_iter().map(|s| view! {
+                        <option value=s.epoch.to_string()>
+                            {format!("{} (held-out loss {:.3}, {:.2} MB {})", s.epoch, s.validation_loss, s.bytes as f64 / 1e6, s.dtype)}
+                        </option>
+                    }).collect_view()}
                 </select>
             </label>
             <Show when=move || page.card.get().is_some()>

@@ -56,6 +56,7 @@ impl Page {
     fn run(
         self,
         style: Rc<LoadedStyle>,
+        key: String,
         device: Device,
         request: PieceRequest,
         mut generator: Generator,
@@ -102,8 +103,7 @@ impl Page {
                     self.new_count.set(generated);
                     self.notes.set(all);
                     self.follow_playback();
-                    self.piece
-                        .set(Some((request, style.manifest.style.id.clone())));
+                    self.piece.set(Some((request, key)));
                     self.current.set_value(Some(generator));
                     self.status.set(Status::Done);
                 }
@@ -113,7 +113,8 @@ impl Page {
     }
 
     pub(crate) fn generate(self) {
-        let Some((style, device)) = self.style_and_device(&self.selected.get_untracked()) else {
+        let key = self.model_key();
+        let Some((style, device)) = self.style_and_device(&key) else {
             return;
         };
         let request = match self.settings.request(self.prime_file.get_value()) {
@@ -126,16 +127,16 @@ impl Page {
         self.notes.set(Vec::new());
         self.new_count.set(0);
         let generator = request.generator(&style.manifest);
-        self.run(style, device, request, generator);
+        self.run(style, key, device, request, generator);
     }
 
     /// Length more notes from where the network stopped, with the piece's own settings. The
     /// result is the piece a fresh request for the longer length would write.
     pub(crate) fn continue_piece(self) {
-        let Some((request, style_id)) = self.piece.get_untracked() else {
+        let Some((request, key)) = self.piece.get_untracked() else {
             return;
         };
-        let Some((style, device)) = self.style_and_device(&style_id) else {
+        let Some((style, device)) = self.style_and_device(&key) else {
             return;
         };
         let more = match self.settings.notes() {
@@ -154,7 +155,7 @@ impl Page {
             notes: request.notes + more,
             ..request
         };
-        self.run(style, device, request, generator);
+        self.run(style, key, device, request, generator);
     }
 
     fn stop_playing(&self) {
@@ -272,7 +273,7 @@ impl Page {
     /// The piece as the player sounds it, rendered offline to a WAV file, at the tempo of its
     /// MIDI file.
     fn download_audio(self) {
-        let Some((request, style_id)) = self.piece.get_untracked() else {
+        let Some((request, _, name)) = self.piece_names() else {
             return;
         };
         let notes = self.notes.get_untracked();
@@ -280,7 +281,7 @@ impl Page {
         spawn_local(async move {
             match wav::render(&notes, request.bpm).await {
                 Ok((bytes, voice)) => {
-                    let name = request.file_name(&style_id).replace(".mid", ".wav");
+                    let name = name.replace(".mid", ".wav");
                     if let Err(message) = download(&bytes, &name, "audio/wav") {
                         self.error.set(format!("Download failed: {message}"));
                     }
@@ -292,12 +293,26 @@ impl Page {
         });
     }
 
+    /// The piece's style id (as the MIDI file names it) and its file name (with the epoch for
+    /// an earlier one).
+    fn piece_names(&self) -> Option<(PieceRequest, String, String)> {
+        let (request, key) = self.piece.get_untracked()?;
+        let style = self.loaded.with_value(|m| m.get(&key).cloned())?;
+        let id = style.manifest.style.id.clone();
+        let label = match key.split_once('@') {
+            Some((_, epoch)) => format!("{id}-epoch-{epoch}"),
+            None => id.clone(),
+        };
+        let name = request.file_name(&label);
+        Some((request, id, name))
+    }
+
     fn download_midi(&self) {
-        let Some((request, style_id)) = self.piece.get_untracked() else {
+        let Some((request, style_id, name)) = self.piece_names() else {
             return;
         };
         let bytes = request.midi(&style_id, &self.notes.get_untracked());
-        if let Err(message) = download(&bytes, &request.file_name(&style_id), "audio/midi") {
+        if let Err(message) = download(&bytes, &name, "audio/midi") {
             self.error.set(format!("Download failed: {message}"));
         }
     }
@@ -311,7 +326,8 @@ impl Page {
             .unwrap_or_default();
         let link = format!(
             "{base}?{}",
-            self.settings.link_query(&self.selected.get_untracked())
+            self.settings
+                .link_query(&self.selected.get_untracked(), self.epoch.get_untracked())
         );
         let copied = copy_to_clipboard(&link);
         self.share_note.set(
