@@ -57,6 +57,9 @@ pub struct PieceRequest {
     pub notes: usize,
     pub sampling: SamplingConfig,
     pub seed: u64,
+    /// 0: the piece the seed names. k ≥ 1: its k-th variation, the same start sampled with
+    /// another random stream.
+    pub variation: u32,
     pub start: Start,
     pub bpm: f64,
 }
@@ -102,8 +105,27 @@ impl PieceRequest {
                 .is_some()
                 .then_some(clock),
             self.sampling.clone(),
-            self.seed,
+            self.sampling_seed(),
         )
+    }
+
+    /// The sampler's seed: the request's own for the piece itself, a derived one per variation
+    /// (the start, chosen by the request's seed, stays).
+    fn sampling_seed(&self) -> u64 {
+        match self.variation {
+            0 => self.seed,
+            k => crate::data::splitmix64(
+                self.seed ^ u64::from(k).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            ),
+        }
+    }
+
+    /// What names the piece: its seed, and its variation if it is one.
+    fn label(&self) -> String {
+        match self.variation {
+            0 => format!("seed {}", self.seed),
+            k => format!("seed {} variation {k}", self.seed),
+        }
     }
 
     /// Tokens to stop at even if too few notes came: every note costs at most a few tokens, so
@@ -116,7 +138,7 @@ impl PieceRequest {
     pub fn midi(&self, style_id: &str, notes: &[Note]) -> Vec<u8> {
         let options = WriteOptions {
             bpm: self.bpm,
-            track_name: format!("{style_id} seed {}", self.seed),
+            track_name: format!("{style_id} {}", self.label()),
             ..WriteOptions::default()
         };
         write_midi(notes, &options)
@@ -124,6 +146,6 @@ impl PieceRequest {
 
     /// A download name that says what made the piece.
     pub fn file_name(&self, style_id: &str) -> String {
-        format!("{style_id}-seed-{}.mid", self.seed)
+        format!("{style_id}-{}.mid", self.label().replace(' ', "-"))
     }
 }

@@ -460,3 +460,44 @@ fn packed_step_equals_burns_forward() {
     on_packed.run_packed(&packed, 40, 400);
     assert_eq!(on_burn.generated, on_packed.generated);
 }
+
+#[test]
+fn variations_keep_the_start_and_sample_their_own_stream() {
+    use motif::piece::{PieceRequest, Start};
+    let device = Device::flex();
+    let vocab = vocabulary();
+    device.seed(5);
+    let config = tiny_config(&vocab);
+    let model = config.init(&device);
+    let (mut manifest, _) = bundle(model.clone(), config, vocab.clone());
+    manifest.primes = (0..4)
+        .map(|i| motif::bundle::Prime {
+            source: format!("piece {i}"),
+            tokens: vocab.tokens()[1 + i..4 + i].to_vec(),
+            time_signature: Default::default(),
+            start_step: 0,
+        })
+        .collect();
+    let piece = |variation| {
+        let request = PieceRequest {
+            notes: 30,
+            sampling: SamplingConfig::default(),
+            seed: 11,
+            variation,
+            start: Start::CorpusExcerpt,
+            bpm: 120.0,
+        };
+        let prime = request.prime(&manifest).0;
+        let mut generator = request.generator(&manifest);
+        generator.run_sync(&model, &device, 30, 500).unwrap();
+        (prime, generator.generated.clone(), request.file_name("s"))
+    };
+    let (prime, plain, name) = piece(0);
+    assert_eq!(name, "s-seed-11.mid", "the piece itself keeps its name");
+    let (prime_1, first, name_1) = piece(1);
+    assert_eq!(name_1, "s-seed-11-variation-1.mid");
+    assert_eq!(prime_1, prime, "a variation starts where the piece starts");
+    assert_ne!(first, plain, "and then chooses otherwise");
+    assert_eq!(piece(1).1, first, "a variation is reproducible");
+    assert_ne!(piece(2).1, first);
+}

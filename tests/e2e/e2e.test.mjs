@@ -227,6 +227,39 @@ test('Hear it learn: an earlier epoch of the same run plays as trainer-cli gener
   await visitor.context().close();
 });
 
+test('Variations: four versions of one request to choose from; the kept one downloads, continues and links as trainer-cli --variation writes it', LONG, async (t) => {
+  if (!CLI) return t.skip('MOTIF_TRAINER_CLI is not set');
+  const style = index.styles[0];
+  const page = await openIdle(`?backend=cpu&style=${style.id}`);
+  await setInput(page, 'length', 60);
+  await setInput(page, 'seed', 9);
+  await byId(page, 'variations').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent === 'done', null, { timeout: 300_000 });
+  for (const k of [1, 2, 3, 4]) assert.ok(await byId(page, `variation-${k}`).isVisible(), `tab ${k}`);
+  assert.equal(await byId(page, 'variation-1').getAttribute('aria-pressed'), 'true');
+  assert.equal(await byId(page, 'variation').inputValue(), '1');
+  const first = await download(page);
+  assert.equal(first.name, `${style.id}-seed-9-variation-1.mid`);
+  assert.ok(first.bytes.equals(cliGenerate(style, { length: 60, seed: 9, extra: ['--variation', '1'] })));
+
+  await byId(page, 'variation-3').click();
+  assert.equal(await byId(page, 'variation-3').getAttribute('aria-pressed'), 'true');
+  await page.screenshot({ path: path.join(OUT, 'variations.png') });
+  const third = (await download(page)).bytes;
+  assert.ok(!third.equals(first.bytes), 'variations differ');
+  assert.ok(third.equals(cliGenerate(style, { length: 60, seed: 9, extra: ['--variation', '3'] })));
+
+  // The kept variation continues from its own state, and its link names it.
+  await byId(page, 'continue').click();
+  await waitStatus(page, 'done', 300_000);
+  assert.ok((await download(page)).bytes.equals(cliGenerate(style, { length: 120, seed: 9, extra: ['--variation', '3'] })),
+    'Continue on variation 3 writes what --variation 3 --length 120 writes');
+  await byId(page, 'copy-link').click();
+  assert.equal(new URL(await byId(page, 'share-link').inputValue()).searchParams.get('variation'), '3');
+  assert.equal(await byId(page, 'error').isVisible(), false, await byId(page, 'error').textContent());
+  await page.context().close();
+});
+
 test('Continue extends the piece from where the network stopped: the same as asking for the longer piece', LONG, async (t) => {
   const style = index.styles[0];
   const page = await openIdle(`?backend=cpu&style=${style.id}`);

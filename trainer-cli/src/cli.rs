@@ -252,6 +252,10 @@ pub struct GenerateArgs {
     /// MIDI file.
     #[arg(long, default_value = "random")]
     pub prime: String,
+    /// 0: the piece the seed names; k ≥ 1: its k-th variation (the same start, another random
+    /// stream), as the page's Variations button makes them.
+    #[arg(long, default_value_t = 0)]
+    pub variation: u32,
     /// Read the --prime file's notes as the keys were released, ignoring the sustain pedal.
     #[arg(long)]
     pub no_pedal: bool,

@@ -183,6 +183,7 @@ pub fn generated_stats(
                 notes: length,
                 sampling: sampling.clone(),
                 seed,
+                variation: 0,
                 start: Start::CorpusExcerpt,
                 bpm: 120.0,
             };

@@ -35,6 +35,7 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
         notes: args.length,
         sampling: args.sampling.config(&manifest)?,
         seed: args.sampling.seed,
+        variation: args.variation,
         start,
         bpm: args.tempo,
     };

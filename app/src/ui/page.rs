@@ -23,6 +23,15 @@ use crate::backend::{self, Backend, BackendKind, Preference};
 use crate::bundles::{LoadedStyle, load_index, load_style};
 use crate::web::{query_param, read_file};
 
+/// One of the pieces a Variations request made.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Variation {
+    pub request: PieceRequest,
+    pub notes: Vec<Note>,
+    pub prime_notes: usize,
+    pub figures: Figures,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Status {
     Idle,
@@ -74,6 +83,11 @@ pub(crate) struct Page {
     pub piece: RwSignal<Option<(PieceRequest, String)>>,
     pub share_link: RwSignal<String>,
     pub share_note: RwSignal<String>,
+    /// The pieces of the last Variations request, and which one is on the page.
+    pub variations: RwSignal<Vec<Variation>>,
+    pub shown_variation: RwSignal<Option<u32>>,
+    /// Their generators (for Continue), by variation; the shown one's is in `current`.
+    pub variation_generators: StoredValue<Vec<Option<Generator>>, LocalStorage>,
     /// Which sound plays (the sampled piano, or the synthesized voice while it loads).
     pub voice: RwSignal<String>,
     /// An audio download being rendered.
@@ -120,6 +134,9 @@ impl Page {
             piece: RwSignal::new(None),
             share_link: RwSignal::new(String::new()),
             share_note: RwSignal::new(String::new()),
+            variations: RwSignal::new(Vec::new()),
+            shown_variation: RwSignal::new(None),
+            variation_generators: StoredValue::new_local(Vec::new()),
             voice: RwSignal::new(String::new()),
             rendering: RwSignal::new(false),
             backend: StoredValue::new_local(None),

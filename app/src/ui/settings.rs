@@ -19,6 +19,9 @@ pub(crate) struct Settings {
     /// Share of each draw taken from what followed the same context earlier in the piece.
     pub motifs: RwSignal<String>,
     pub seed: RwSignal<String>,
+    /// 0: the piece the seed names; k: its k-th variation (the same start, another random
+    /// stream), as the Variations button makes them.
+    pub variation: RwSignal<String>,
     pub tempo: RwSignal<String>,
     pub start: RwSignal<String>,
     /// Tonic and scale ("none": any pitch), the report's experiment 4.
@@ -63,6 +66,7 @@ impl Settings {
             return Err("Motifs must be between 0 and 0.9".into());
         }
         let seed: u64 = parse(&self.seed.get_untracked(), "Seed")?;
+        let variation: u32 = parse(&self.variation.get_untracked(), "Variation")?;
         let bpm: f64 = parse(&self.tempo.get_untracked(), "Tempo")?;
         if !(bpm > 0.0 && bpm <= 1000.0) {
             return Err("Tempo must be between 1 and 1000 BPM".into());
@@ -91,6 +95,7 @@ impl Settings {
                 motif_memory,
             },
             seed,
+            variation,
             start,
             bpm,
         })
@@ -98,13 +103,14 @@ impl Settings {
 }
 
 /// The query parameters a shared link carries: every setting that decides the notes.
-const LINK_PARAMS: [&str; 10] = [
+const LINK_PARAMS: [&str; 11] = [
     "length",
     "temperature",
     "top_k",
     "top_p",
     "motifs",
     "seed",
+    "variation",
     "tempo",
     "key",
     "scale",
@@ -120,6 +126,7 @@ impl Settings {
             "top_p" => self.top_p,
             "motifs" => self.motifs,
             "seed" => self.seed,
+            "variation" => self.variation,
             "tempo" => self.tempo,
             "key" => self.key,
             "scale" => self.scale,
@@ -175,6 +182,7 @@ impl Default for Settings {
             top_p: RwSignal::new("0.95".into()),
             motifs: RwSignal::new("0".into()),
             seed: RwSignal::new(random_seed().to_string()),
+            variation: RwSignal::new("0".into()),
             tempo: RwSignal::new("110".into()),
             key: RwSignal::new("C".into()),
             scale: RwSignal::new("none".into()),
@@ -196,7 +204,8 @@ pub fn SettingsPanel() -> impl IntoView {
             <label title="Keep the most likely tokens up to this probability">"Top-p "<input data-testid="top-p" type="number" min="0.01" max="1" step="0.01" prop:value=move || settings.top_p.get() on:input=text_input(settings.top_p)/></label>
             <label title="Restate figures: the share of each choice copied from what followed the same notes earlier in the piece (0 = the network alone)">"Motifs "<input data-testid="motifs" type="number" min="0" max="0.9" step="0.1" prop:value=move || settings.motifs.get() on:input=text_input(settings.motifs)/></label>
             <label>"Seed "<input data-testid="seed" type="number" min="0" prop:value=move || settings.seed.get() on:input=text_input(settings.seed)/></label>
-            <button data-testid="new-seed" on:click=move |_| settings.seed.set(random_seed().to_string())>"New seed"</button>
+            <button data-testid="new-seed" on:click=move |_| { settings.seed.set(random_seed().to_string()); settings.variation.set("0".into()); }>"New seed"</button>
+            <label title="0: the piece the seed names; 1 and up: its variations (the same start, other choices)">"Variation "<input data-testid="variation" type="number" min="0" prop:value=move || settings.variation.get() on:input=text_input(settings.variation)/></label>
             <label>"Tempo (BPM) "<input data-testid="tempo" type="number" min="1" max="1000" prop:value=move || settings.tempo.get() on:input=text_input(settings.tempo)/></label>
             <label title="Keep every generated pitch in this key and scale (the prime is left as it is)">
                 "Key "

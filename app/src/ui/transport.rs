@@ -10,12 +10,15 @@ use leptos::task::spawn_local;
 use motif::generate::Generator;
 use motif::piece::PieceRequest;
 
-use super::page::{Page, Status};
+use super::page::{Page, Status, Variation};
 use super::piano_roll::Figures;
 use crate::audio::{Player, piano, wav};
 use crate::bundles::LoadedStyle;
 use crate::generation::{Outcome, generate};
 use crate::web::download;
+
+/// Pieces one Variations request makes.
+const VARIATIONS: u32 = 4;
 
 /// How long the first Play waits for the piano samples before starting on the synthesized
 /// voice (the samples are about 1.4 MB).
@@ -62,6 +65,7 @@ impl Page {
         mut generator: Generator,
     ) {
         self.stop_playing();
+        self.clear_variations();
         self.error.set(String::new());
         self.piece.set(None);
         self.figures.set(None);
@@ -128,6 +132,118 @@ impl Page {
         self.new_count.set(0);
         let generator = request.generator(&style.manifest);
         self.run(style, key, device, request, generator);
+    }
+
+    fn clear_variations(&self) {
+        self.variations.set(Vec::new());
+        self.shown_variation.set(None);
+        self.variation_generators.set_value(Vec::new());
+    }
+
+    /// Variations: [`VARIATIONS`] pieces of the request, each with the same start and its own
+    /// random stream (`--variation k`), one after another; the first is shown, and a tab shows
+    /// (and keeps, for Play, Download, Continue and the link) any other.
+    pub(crate) fn generate_variations(self) {
+        let key = self.model_key();
+        let Some((style, device)) = self.style_and_device(&key) else {
+            return;
+        };
+        let base = match self.settings.request(self.prime_file.get_value()) {
+            Ok(request) => request,
+            Err(message) => {
+                self.error.set(message);
+                return;
+            }
+        };
+        self.stop_playing();
+        self.clear_variations();
+        self.current.set_value(None);
+        self.error.set(String::new());
+        self.piece.set(None);
+        self.figures.set(None);
+        self.notes.set(Vec::new());
+        self.new_count.set(0);
+        self.status.set(Status::Generating);
+        let flag = Rc::new(Cell::new(false));
+        self.cancel.set_value(flag.clone());
+        spawn_local(async move {
+            let mut made = Vec::new();
+            let mut generators = Vec::new();
+            for k in 1..=VARIATIONS {
+                let request = PieceRequest {
+                    variation: k,
+                    ..base.clone()
+                };
+                let mut generator = request.generator(&style.manifest);
+                let result = generate(
+                    &style,
+                    &device,
+                    &request,
+                    &mut generator,
+                    flag.clone(),
+                    |progress| {
+                        self.notes.set(progress.notes.to_vec());
+                        self.prime_count.set(progress.prime_notes);
+                        self.new_count.set(progress.new_notes);
+                    },
+                )
+                .await;
+                match result {
+                    Ok(outcome) => {
+                        made.push(Variation {
+                            request,
+                            figures: Figures {
+                                first_note_ms: outcome.first_note_ms.unwrap_or(outcome.total_ms),
+                                total_ms: outcome.total_ms,
+                                notes: outcome.notes.len() - outcome.prime_notes,
+                                tokens: outcome.tokens,
+                            },
+                            notes: outcome.notes,
+                            prime_notes: outcome.prime_notes,
+                        });
+                        generators.push(Some(generator));
+                    }
+                    Err(message) => return self.fail(message),
+                }
+                if flag.get() {
+                    break; // Stop keeps the variations made so far
+                }
+            }
+            self.variation_generators.set_value(generators);
+            self.variations.set(made);
+            self.status.set(Status::Done);
+            self.show_variation(1, &key);
+        });
+    }
+
+    /// Puts variation `k` on the page: its notes, and its request and generator as the piece's.
+    pub(crate) fn show_variation(self, k: u32, key: &str) {
+        let Some(variation) = self
+            .variations
+            .with_untracked(|all| all.iter().find(|v| v.request.variation == k).cloned())
+        else {
+            return;
+        };
+        self.stop_playing();
+        let previous = self.shown_variation.get_untracked();
+        let mut held = None;
+        self.current.update_value(|g| held = g.take());
+        let mut shown = None;
+        self.variation_generators.update_value(|all| {
+            if let Some(slot) = previous.and_then(|p| all.get_mut(p as usize - 1)) {
+                *slot = held;
+            }
+            shown = all.get_mut(k as usize - 1).and_then(Option::take);
+        });
+        self.current.set_value(shown);
+        self.shown_variation.set(Some(k));
+        self.settings.variation.set(k.to_string());
+        self.prime_count.set(variation.prime_notes);
+        self.new_count
+            .set(variation.notes.len() - variation.prime_notes);
+        self.notes.set(variation.notes);
+        self.figures.set(Some(variation.figures));
+        self.piece.set(Some((variation.request, key.to_string())));
     }
 
     /// Length more notes from where the network stopped, with the piece's own settings. The
@@ -372,6 +488,7 @@ pub fn Transport() -> impl IntoView {
         <section class="actions">
             <button data-testid="generate" class="primary" disabled=move || busy() || page.card.get().is_none() on:click=move |_| page.generate()>"Generate"</button>
             <button data-testid="continue" title="Add Length more notes to this piece, from where the network stopped, with the same settings" disabled=move || busy() || piece.get().is_none() on:click=move |_| page.continue_piece()>"Continue"</button>
+            <button data-testid="variations" title="Four versions of this request: the same start, different choices; pick one below" disabled=move || busy() || page.card.get().is_none() on:click=move |_| page.generate_variations()>"Variations"</button>
             <button data-testid="stop" disabled=move || status.get() != Status::Generating on:click=move |_| page.cancel.with_value(|flag| flag.set(true))>"Stop"</button>
             <button data-testid="play" disabled=move || notes.get().is_empty() on:click=move |_| page.toggle_play()>
                 {move || if cursor.get().is_some() { "Stop playing" } else { "Play" }}
@@ -385,6 +502,23 @@ pub fn Transport() -> impl IntoView {
             <span class="count">"Notes: "<strong data-testid="note-count">{move || page.new_count.get()}</strong></span>
             <span class="voice" style:display=move || if page.voice.get().is_empty() { "none" } else { "inline" }>"Sound: "<span data-testid="voice">{move || page.voice.get()}</span></span>
         </section>
+
+        <nav class="variations" aria-label="Variations" style:display=move || if page.variations.get().is_empty() { "none" } else { "flex" }>
+            {move || page.variations.get().into_iter().map(|v| {
+                let k = v.request.variation;
+                let key = page.piece.get_untracked().map(|(_, key)| key).unwrap_or_else(|| page.model_key());
+                view! {
+                    <button
+                        data-testid=format!("variation-{k}")
+                        class:active=move || page.shown_variation.get() == Some(k)
+                        aria-pressed=move || (page.shown_variation.get() == Some(k)).to_string()
+                        on:click=move |_| page.show_variation(k, &key)
+                    >
+                        {format!("Variation {k} · {} notes", v.notes.len() - v.prime_notes)}
+                    </button>
+                }
+            }).collect_view()}
+        </nav>
 
         <p class="share" style:display=move || if page.share_link.get().is_empty() { "none" } else { "block" }>
             <input data-testid="share-link" aria-label="Link to this piece" readonly prop:value=move || page.share_link.get()/>
