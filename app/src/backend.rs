@@ -1,7 +1,10 @@
-//! Which device runs the model. WebGPU when the browser offers a hardware adapter; the CPU (burn's
-//! `flex`, compiled to wasm with SIMD) when WebGPU is missing, fails, or is only a software
-//! fallback adapter — SwiftShader steps a small LSTM hundreds of times slower than wasm does.
-//! `?backend=webgpu` or `?backend=cpu` overrides the choice.
+//! Which device runs the model. The CPU (a packed copy of the network, wasm SIMD) when WebGPU is
+//! missing, fails, or is only a software fallback adapter — SwiftShader steps a small network
+//! hundreds of times slower than wasm does. On a hardware adapter each style is loaded on both
+//! and the faster, timed over a few steps, generates (see `bundles::load_style`): at batch 1 a
+//! small network can step faster on the CPU than a GPU answers one read-back.
+//! `?backend=webgpu` or `?backend=cpu` forces one; `?backend=measure` measures even on a
+//! fallback adapter.
 
 use burn::prelude::Device;
 use js_sys::{Function, Promise, Reflect};
@@ -33,6 +36,8 @@ pub struct Backend {
     pub device: Device,
     /// Why this backend, and which adapter: shown next to the backend name.
     pub detail: String,
+    /// WebGPU, but each style also times the CPU and runs on the faster.
+    pub measure: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +45,8 @@ pub enum Preference {
     Auto,
     WebGpu,
     Cpu,
+    /// As `Auto`, and measure even a fallback adapter against the CPU.
+    Measure,
 }
 
 impl Preference {
@@ -48,6 +55,7 @@ impl Preference {
         match query_param("backend").as_deref() {
             Some("webgpu") => Preference::WebGpu,
             Some("cpu") => Preference::Cpu,
+            Some("measure") => Preference::Measure,
             _ => Preference::Auto,
         }
     }
@@ -112,10 +120,11 @@ fn cpu(detail: String) -> Backend {
         kind: BackendKind::Cpu,
         device: Device::flex(),
         detail,
+        measure: false,
     }
 }
 
-async fn webgpu(adapter: &str) -> Result<Backend, String> {
+async fn webgpu(adapter: &str, measure: bool) -> Result<Backend, String> {
     let device = Device::wgpu_options()
         .init_async()
         .await
@@ -124,6 +133,7 @@ async fn webgpu(adapter: &str) -> Result<Backend, String> {
         kind: BackendKind::WebGpu,
         device,
         detail: format!("WebGPU on {adapter}"),
+        measure,
     })
 }
 
@@ -141,7 +151,7 @@ pub async fn choose(preference: Preference) -> Backend {
             adapter.description
         ));
     }
-    match webgpu(&adapter.description).await {
+    match webgpu(&adapter.description, preference != Preference::WebGpu).await {
         Ok(backend) => backend,
         Err(reason) => cpu(format!("CPU (wasm): {reason}")),
     }

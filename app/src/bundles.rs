@@ -4,8 +4,10 @@
 use burn::prelude::*;
 use motif::bundle::{INDEX_FILE, Index, MANIFEST_FILE, Manifest};
 use motif::model::{MusicModel, PackedModel};
+use motif::piece::{PieceRequest, Start};
 
-use crate::web::{fetch_bytes, fetch_text, now_ms};
+use crate::backend::{Backend, BackendKind};
+use crate::web::{fetch_bytes, fetch_text, now_ms, yield_now};
 
 /// Where the trainer's `export` puts bundles, relative to the page.
 pub const MODELS_DIR: &str = "models";
@@ -33,10 +35,16 @@ pub struct LoadedStyle {
     pub warmup_ms: f64,
     /// URL of the loss curve image, if the bundle has one.
     pub loss_plot: Option<String>,
+    /// What generates: the packed CPU copy when `packed` is set, else the model on WebGPU.
+    pub runs_on: BackendKind,
+    /// Both engines' timings, where they were measured against each other.
+    pub measured: Option<String>,
 }
 
 /// Fetches, verifies (schema, size, checksum, config fit) and warms up one style's bundle.
-pub async fn load_style(path: &str, device: &Device, cpu: bool) -> Result<LoadedStyle, String> {
+pub async fn load_style(path: &str, backend: &Backend) -> Result<LoadedStyle, String> {
+    let device = &backend.device;
+    let cpu = backend.kind == BackendKind::Cpu;
     let started = now_ms();
     let folder = format!("{MODELS_DIR}/{path}");
     let manifest_text = fetch_text(&format!("{folder}/{MANIFEST_FILE}")).await?;
@@ -45,6 +53,7 @@ pub async fn load_style(path: &str, device: &Device, cpu: bool) -> Result<Loaded
     let weights_url = format!("{folder}/{}", manifest.weights.file);
     let weights = fetch_bytes(&weights_url).await?;
     let download_bytes = manifest_text.len() + weights.len();
+    let cpu_copy = (backend.measure && !cpu).then(|| weights.clone());
     let model = manifest
         .load_model(weights, device)
         .map_err(|e| format!("{weights_url}: {e}"))?;
@@ -54,12 +63,27 @@ pub async fn load_style(path: &str, device: &Device, cpu: bool) -> Result<Loaded
         .first()
         .map(|p| manifest.vocabulary.encode(&p.tokens))
         .unwrap_or_default();
+    let mut measured = None;
     let packed = if cpu {
         // Nothing to compile: the packed copy is ready once its weights are copied.
         Some(PackedModel::new(&model))
     } else {
         warm_up(&model, device, &prime).await?;
-        None
+        match cpu_copy {
+            Some(weights) => {
+                let on_cpu = manifest
+                    .load_model(weights, &Device::flex())
+                    .map_err(|e| format!("{weights_url}: {e}"))?;
+                let packed = PackedModel::new(&on_cpu);
+                let (cpu_ms, gpu_ms) = time_both(&manifest, &packed, &model, device).await?;
+                let faster = if cpu_ms <= gpu_ms { "CPU" } else { "WebGPU" };
+                measured = Some(format!(
+                    "measured: {cpu_ms:.2} ms a token on the CPU, {gpu_ms:.2} on WebGPU; the {faster} generates"
+                ));
+                (cpu_ms <= gpu_ms).then_some(packed)
+            }
+            None => None,
+        }
     };
     let loss_plot = manifest
         .loss_plot
@@ -70,10 +94,70 @@ pub async fn load_style(path: &str, device: &Device, cpu: bool) -> Result<Loaded
         load_ms: loaded - started,
         warmup_ms: now_ms() - loaded,
         loss_plot,
+        runs_on: if packed.is_some() {
+            BackendKind::Cpu
+        } else {
+            BackendKind::WebGpu
+        },
+        measured,
         model,
         packed,
         manifest,
     })
+}
+
+/// Milliseconds per token on the CPU (the packed copy) and on WebGPU (a step and the read-back
+/// of its logits, as generation does it), after one untimed step each. WebGPU stops early once
+/// it has clearly lost: a software adapter takes a second for what the CPU does in milliseconds.
+async fn time_both(
+    manifest: &Manifest,
+    packed: &PackedModel,
+    model: &MusicModel,
+    device: &Device,
+) -> Result<(f64, f64), String> {
+    const STEPS: usize = 16;
+    let request = PieceRequest {
+        notes: STEPS,
+        sampling: manifest.default_sampling(),
+        seed: 0,
+        variation: 0,
+        start: Start::CorpusExcerpt,
+        bpm: 120.0,
+    };
+    let mut values = Vec::new();
+    let mut generator = request.generator(manifest);
+    let mut started = 0.0;
+    for step in 0..=STEPS {
+        if step == 1 {
+            started = now_ms();
+        }
+        generator.packed_logits(packed, &mut values);
+        generator.accept(&values);
+    }
+    let cpu_ms = (now_ms() - started) / STEPS as f64;
+    yield_now().await;
+
+    let mut generator = request.generator(manifest);
+    let mut timed = 0;
+    for step in 0..=STEPS {
+        if step == 1 {
+            started = now_ms();
+        }
+        let logits = generator.logits(model, device);
+        values = logits
+            .into_data_async()
+            .await
+            .map_err(|e| format!("timing WebGPU failed: {e:?}"))?
+            .try_to_vec::<f32>()
+            .map_err(|e| format!("model output is not f32: {e:?}"))?;
+        generator.accept(&values);
+        timed = step;
+        if step >= 2 && now_ms() - started > 1000.0 {
+            break;
+        }
+    }
+    let gpu_ms = (now_ms() - started) / timed.max(1) as f64;
+    Ok((cpu_ms, gpu_ms))
 }
 
 /// A prime-length forward, one step and their reads, so WebGPU compiles its pipelines now (its

@@ -93,6 +93,24 @@ for (const style of index.styles) {
   }
 }
 
+test('?backend=measure times the CPU against WebGPU after warm-up and generates on the faster (the CPU, against SwiftShader)', LONG, async (t) => {
+  if (!CLI) return t.skip('MOTIF_TRAINER_CLI is not set');
+  const style = index.styles[0];
+  const page = await openIdle(`?backend=measure&style=${style.id}`);
+  const detail = await page.locator('.backend .detail').textContent();
+  const m = detail.match(/measured: ([\d.]+) ms a token on the CPU, ([\d.]+) on WebGPU; the (CPU|WebGPU) generates/);
+  assert.ok(m, detail);
+  t.diagnostic(detail);
+  const [cpu, gpu] = [Number(m[1]), Number(m[2])];
+  assert.equal(m[3], cpu <= gpu ? 'CPU' : 'WebGPU', 'the faster one generates');
+  assert.equal(await byId(page, 'backend').textContent(), m[3] === 'CPU' ? 'cpu' : 'webgpu');
+  await setInput(page, 'length', 100);
+  await setInput(page, 'seed', 4);
+  assert.equal((await generate(page)).status, 'done');
+  assert.ok((await download(page)).bytes.equals(cliGenerate(style, { length: 100, seed: 4 })), 'the measured engine writes the same piece');
+  await page.context().close();
+});
+
 test('a MIDI file the user picks starts the piece, and matches trainer-cli --prime FILE', LONG, async (t) => {
   const style = index.styles[0];
   const scale = [60, 62, 64, 65, 67, 69, 71, 72];

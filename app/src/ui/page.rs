@@ -19,7 +19,7 @@ use super::piano_roll::Figures;
 use super::settings::Settings;
 use super::style_picker::Card;
 use crate::audio::Player;
-use crate::backend::{self, Backend, BackendKind, Preference};
+use crate::backend::{self, Backend, Preference};
 use crate::bundles::{LoadedStyle, load_index, load_style};
 use crate::web::{query_param, read_file};
 
@@ -222,6 +222,15 @@ impl Page {
                 }
             }
         }
+        // Where the backend was measured per style, say which engine generates this one.
+        if let Some(measured) = &style.measured {
+            self.backend_name.set(style.runs_on.name().into());
+            let adapter = self
+                .backend
+                .with_value(|b| b.as_ref().map(|b| b.detail.clone()))
+                .unwrap_or_default();
+            self.backend_detail.set(format!("{adapter} · {measured}"));
+        }
         self.card.set(Some(Card::of(style)));
     }
 
@@ -250,14 +259,11 @@ impl Page {
         }
         self.card.set(None);
         self.status.set(Status::Loading);
-        let Some((device, cpu)) = self.backend.with_value(|b| {
-            b.as_ref()
-                .map(|b| (b.device.clone(), b.kind == BackendKind::Cpu))
-        }) else {
+        let Some(backend) = self.backend.with_value(Clone::clone) else {
             return;
         };
         spawn_local(async move {
-            let result = load_style(&path, &device, cpu).await;
+            let result = load_style(&path, &backend).await;
             if self.model_key() != key {
                 return; // the user moved on while this loaded
             }
