@@ -1,15 +1,19 @@
 //! The piano roll: time to the right, pitch up, the prime's notes grey, generated notes coloured
 //! by velocity, a line for the playback cursor. When the piece is wider than the canvas the view
-//! follows the newest note while generating and the cursor while playing.
+//! follows the newest note while generating and the cursor while playing, unless the listener
+//! has scrolled it; the zoom is theirs to set.
 
 use motif::Note;
 use web_sys::CanvasRenderingContext2d;
 
-const PIXELS_PER_BEAT: f64 = 48.0;
+/// The zoom the page starts at, and its limits.
+pub const PIXELS_PER_BEAT: f64 = 48.0;
+pub const ZOOM_RANGE: (f64, f64) = (4.0, 240.0);
 const KEYBOARD_WIDTH: f64 = 28.0;
 /// The view shows at least this many semitones, centred on the notes.
 const MIN_SPAN: u8 = 36;
 
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct View {
     pub low: u8,
     pub high: u8,
@@ -17,8 +21,27 @@ pub struct View {
     pub pixels_per_beat: f64,
 }
 
-/// Which pitches and beats fit a `width`-pixel canvas, keeping `focus` (a beat) in view.
-pub fn view_for(notes: &[Note], width: f64, focus: f64) -> View {
+impl View {
+    /// The beat under a point `x` pixels from the canvas's left edge.
+    pub fn beat_at(&self, x: f64) -> f64 {
+        (self.first_beat + (x - KEYBOARD_WIDTH) / self.pixels_per_beat).max(0.0)
+    }
+
+    /// Beats the canvas shows at this zoom.
+    pub fn visible_beats(&self, width: f64) -> f64 {
+        (width - KEYBOARD_WIDTH).max(1.0) / self.pixels_per_beat
+    }
+}
+
+/// Which pitches and beats fit a `width`-pixel canvas at `pixels_per_beat`: from `scrolled` (a
+/// beat) where the listener scrolled, else keeping `focus` (a beat) in view.
+pub fn view_for(
+    notes: &[Note],
+    width: f64,
+    focus: f64,
+    pixels_per_beat: f64,
+    scrolled: Option<f64>,
+) -> View {
     let (mut low, mut high) = notes.iter().fold((u8::MAX, 0u8), |(lo, hi), n| {
         (lo.min(n.pitch), hi.max(n.pitch))
     });
@@ -32,14 +55,14 @@ pub fn view_for(notes: &[Note], width: f64, focus: f64) -> View {
         high = (low + MIN_SPAN).min(127);
     }
     let area = (width - KEYBOARD_WIDTH).max(1.0);
-    let visible_beats = area / PIXELS_PER_BEAT;
+    let visible_beats = area / pixels_per_beat;
     // Keep the focus three quarters of the way across once the piece outgrows the view.
-    let first_beat = (focus - visible_beats * 0.75).max(0.0);
+    let first_beat = scrolled.unwrap_or((focus - visible_beats * 0.75).max(0.0));
     View {
         low,
         high,
-        first_beat,
-        pixels_per_beat: PIXELS_PER_BEAT,
+        first_beat: first_beat.max(0.0),
+        pixels_per_beat,
     }
 }
 
@@ -47,16 +70,24 @@ fn is_black(pitch: u8) -> bool {
     matches!(pitch % 12, 1 | 3 | 6 | 8 | 10)
 }
 
-pub fn draw(
-    ctx: &CanvasRenderingContext2d,
-    width: f64,
-    height: f64,
-    notes: &[Note],
-    prime_notes: usize,
-    focus: f64,
-    cursor: Option<f64>,
-) {
-    let view = view_for(notes, width, cursor.unwrap_or(focus));
+/// What the roll shows.
+pub struct Scene<'a> {
+    pub notes: &'a [Note],
+    /// The first `prime_notes` are the start the piece was given.
+    pub prime_notes: usize,
+    /// The playback cursor (a beat), while playing.
+    pub cursor: Option<f64>,
+    /// Where Play will start from, drawn dim when it is not the beginning.
+    pub start: f64,
+}
+
+pub fn draw(ctx: &CanvasRenderingContext2d, width: f64, height: f64, view: &View, scene: &Scene) {
+    let Scene {
+        notes,
+        prime_notes,
+        cursor,
+        start,
+    } = *scene;
     let rows = f64::from(view.high - view.low + 1);
     let row = height / rows;
     let y_of = |pitch: u8| height - f64::from(pitch - view.low + 1) * row;
@@ -119,5 +150,8 @@ pub fn draw(
     if let Some(beat) = cursor {
         ctx.set_fill_style_str("#38bdf8");
         ctx.fill_rect(x_of(beat), 0.0, 2.0, height);
+    } else if start > 0.0 {
+        ctx.set_fill_style_str("#38bdf880");
+        ctx.fill_rect(x_of(start), 0.0, 2.0, height);
     }
 }

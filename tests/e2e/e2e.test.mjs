@@ -384,6 +384,54 @@ test('if the piano samples cannot be loaded, Play says so and plays the synthesi
   await page.context().close();
 });
 
+test('the roll zooms, scrolls and seeks, by mouse and by keyboard; Enter in a setting generates', LONG, async () => {
+  const style = index.styles[0];
+  const page = await openIdle(`?backend=cpu&style=${style.id}`);
+  await setInput(page, 'length', 300);
+  await byId(page, 'length').press('Enter');
+  await waitStatus(page, 'done', 300_000);
+  assert.ok(Number(await byId(page, 'note-count').textContent()) >= 300, 'Enter in Length generated the piece');
+  const roll = byId(page, 'piano-roll');
+  const attr = async (name) => Number(await roll.getAttribute(`data-${name}`));
+
+  const zoom = await attr('pixels-per-beat');
+  await byId(page, 'zoom-in').click();
+  assert.ok(await attr('pixels-per-beat') > zoom, 'zoomed in');
+  await roll.focus();
+  await page.keyboard.press('-');
+  assert.equal(await attr('pixels-per-beat'), zoom, '− zooms back out');
+
+  // The view followed the end of the piece; Home, the wheel and the arrows move it.
+  assert.ok(await attr('first-beat') > 0, 'a long piece scrolls to its end');
+  await page.keyboard.press('Home');
+  assert.equal(await attr('first-beat'), 0);
+  await roll.hover();
+  await page.mouse.wheel(0, 480);
+  const wheeled = await attr('first-beat');
+  assert.ok(Math.abs(wheeled - 480 / zoom) < 1e-6, `the wheel scrolled ${wheeled} beats`);
+  await page.keyboard.press('ArrowRight');
+  assert.ok(await attr('first-beat') > wheeled, 'ArrowRight scrolls on');
+  await byId(page, 'follow').click();
+  assert.ok(await byId(page, 'follow').isDisabled(), 'following again');
+
+  // A click moves the playback cursor; Play starts there.
+  await roll.focus();
+  await page.keyboard.press('Home');
+  assert.equal(await attr('first-beat'), 0);
+  const box = await roll.boundingBox();
+  const beat = 6;
+  await roll.click({ position: { x: 28 + beat * zoom, y: box.height / 2 } });
+  assert.ok(Math.abs(await attr('play-from') - beat) < 0.05, `play from ${await attr('play-from')}`);
+  await byId(page, 'play').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="piano-roll"]').dataset.cursor) > 6.2, null, { timeout: 10_000 });
+  assert.ok(await attr('cursor') < beat + 8, 'playback started at the clicked beat, not the beginning');
+  // While playing, a click jumps there.
+  await roll.click({ position: { x: 28 + 2 * zoom, y: box.height / 2 } });
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="piano-roll"]').dataset.cursor) < 4, null, { timeout: 5_000 });
+  assert.equal(await byId(page, 'error').isVisible(), false, await byId(page, 'error').textContent());
+  await page.context().close();
+});
+
 test('play and Space toggle playback with a moving cursor', LONG, async () => {
   const style = index.styles[0];
   const page = await openIdle(`?backend=cpu&style=${style.id}`);

@@ -56,6 +56,8 @@ struct Playback {
     bus: GainNode,
     voice: Voice,
     sources: Vec<AudioScheduledSourceNode>,
+    /// The beat playback started from, sounding at `started_at` on the audio clock.
+    from_beat: f64,
     started_at: f64,
     beats_per_second: f64,
     end_seconds: f64,
@@ -82,10 +84,15 @@ impl Player {
         &self.context
     }
 
-    /// Plays `notes` (beats) at `bpm` from the start, replacing whatever was playing, with the
-    /// piano if it has loaded. Returns the voice's name, and why the piano is missing if it
-    /// failed to load.
-    pub fn play(&mut self, notes: &[Note], bpm: f64) -> Result<(String, Option<String>), String> {
+    /// Plays `notes` (beats) at `bpm` from beat `from` (notes starting earlier are left out),
+    /// replacing whatever was playing, with the piano if it has loaded. Returns the voice's
+    /// name, and why the piano is missing if it failed to load.
+    pub fn play(
+        &mut self,
+        notes: &[Note],
+        bpm: f64,
+        from: f64,
+    ) -> Result<(String, Option<String>), String> {
         self.stop();
         let _ = self.context.resume();
         let (voice, problem) = voice_for(&self.context, piano::piano_now(&self.context))?;
@@ -94,11 +101,12 @@ impl Player {
             bus: mixer(&self.context)?,
             voice,
             sources: Vec::with_capacity(notes.len()),
+            from_beat: from,
             started_at: self.context.current_time() + 0.1,
             beats_per_second: bpm / 60.0,
             end_seconds: 0.0,
         };
-        for note in notes {
+        for note in notes.iter().filter(|n| n.start >= from) {
             playback.schedule(&self.context, note)?;
         }
         self.playing = Some(playback);
@@ -113,7 +121,7 @@ impl Player {
         };
         let now = self.context.current_time();
         for note in notes {
-            if playback.started_at + note.start / playback.beats_per_second >= now {
+            if note.start >= playback.from_beat && playback.at(note.start) >= now {
                 playback.schedule(&self.context, note)?;
             }
         }
@@ -139,7 +147,7 @@ impl Player {
             self.playing = None;
             return None;
         }
-        Some(elapsed.max(0.0) * playback.beats_per_second)
+        Some(playback.from_beat + elapsed.max(0.0) * playback.beats_per_second)
     }
 
     pub fn is_playing(&self) -> bool {
@@ -148,9 +156,13 @@ impl Player {
 }
 
 impl Playback {
+    /// When `beat` sounds, on the audio clock.
+    fn at(&self, beat: f64) -> f64 {
+        self.started_at + (beat - self.from_beat) / self.beats_per_second
+    }
+
     fn schedule(&mut self, context: &BaseAudioContext, note: &Note) -> Result<(), String> {
-        let start = self.started_at + note.start / self.beats_per_second;
-        let end = self.started_at + note.end() / self.beats_per_second;
+        let (start, end) = (self.at(note.start), self.at(note.end()));
         self.end_seconds = self.end_seconds.max(end - self.started_at);
         let source = self
             .voice

@@ -76,6 +76,12 @@ pub(crate) struct Page {
     pub new_count: RwSignal<usize>,
     /// The beat under the playback cursor while playing.
     pub cursor: RwSignal<Option<f64>>,
+    /// Where Play starts (a click on the roll moves it), in beats.
+    pub play_from: RwSignal<f64>,
+    /// The roll's zoom (pixels per beat), and its first beat where the listener scrolled it
+    /// (`None`: it follows the music).
+    pub roll_zoom: RwSignal<f64>,
+    pub roll_scroll: RwSignal<Option<f64>>,
     pub figures: RwSignal<Option<Figures>>,
     pub prime_label: RwSignal<String>,
     /// The request that made the finished piece, and its model's key (see [`Page::model_key`]):
@@ -105,6 +111,8 @@ pub(crate) struct Page {
     pub scheduled: StoredValue<usize>,
     /// Play was pressed and waits (briefly) for the piano samples.
     pub play_pending: StoredValue<bool>,
+    /// The timer that moves the cursor with the audio clock.
+    pub cursor_timer: StoredValue<Option<IntervalHandle>>,
     /// Whether a shared link's settings still wait to be applied over the first style's.
     link_pending: StoredValue<bool>,
     /// The style whose measured sampling settings the inputs were last set from.
@@ -129,6 +137,9 @@ impl Page {
             prime_count: RwSignal::new(0),
             new_count: RwSignal::new(0),
             cursor: RwSignal::new(None),
+            play_from: RwSignal::new(0.0),
+            roll_zoom: RwSignal::new(crate::roll::PIXELS_PER_BEAT),
+            roll_scroll: RwSignal::new(None),
             figures: RwSignal::new(None),
             prime_label: RwSignal::new(String::new()),
             piece: RwSignal::new(None),
@@ -147,6 +158,7 @@ impl Page {
             current: StoredValue::new_local(None),
             scheduled: StoredValue::new(0),
             play_pending: StoredValue::new(false),
+            cursor_timer: StoredValue::new(None),
             link_pending: StoredValue::new(true),
             settings_from: StoredValue::new(String::new()),
         }

@@ -1,5 +1,6 @@
 //! The piano roll canvas and the timing line under it.
 
+use leptos::ev;
 use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -29,14 +30,23 @@ impl Figures {
     }
 }
 
+/// Zoom steps: each press or wheel notch multiplies the pixels per beat by this.
+const ZOOM_STEP: f64 = 1.25;
+
 #[component]
 pub fn PianoRoll() -> impl IntoView {
     let page = expect_context::<Page>();
     let canvas = NodeRef::<html::Canvas>::new();
+    // The view last drawn: what a click or a scroll refers to, and what tests read.
+    let shown = RwSignal::new(None::<roll::View>);
+    let width = move || canvas.get().map_or(800.0, |c| f64::from(c.client_width()));
     Effect::new(move |_| {
         let notes = page.notes.get();
-        let prime = page.prime_count.get();
+        let prime_notes = page.prime_count.get();
         let cursor = page.cursor.get();
+        let start = page.play_from.get();
+        let zoom = page.roll_zoom.get();
+        let scrolled = page.roll_scroll.get();
         let Some(canvas) = canvas.get() else { return };
         let ratio = web_sys::window()
             .map(|w| w.device_pixel_ratio())
@@ -56,12 +66,93 @@ pub fn PianoRoll() -> impl IntoView {
         };
         let ctx: web_sys::CanvasRenderingContext2d = ctx.unchecked_into();
         let _ = ctx.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0);
-        let focus = notes.iter().map(|n| n.end()).fold(0.0, f64::max);
-        roll::draw(&ctx, width, height, &notes, prime, focus, cursor);
+        let end = notes.iter().map(|n| n.end()).fold(0.0, f64::max);
+        let view = roll::view_for(&notes, width, cursor.unwrap_or(end), zoom, scrolled);
+        let scene = roll::Scene {
+            notes: &notes,
+            prime_notes,
+            cursor,
+            start,
+        };
+        roll::draw(&ctx, width, height, &view, &scene);
+        shown.set(Some(view));
     });
+
+    let zoom_by = move |factor: f64| {
+        let (low, high) = roll::ZOOM_RANGE;
+        page.roll_zoom
+            .update(|z| *z = (*z * factor).clamp(low, high));
+    };
+    let scroll_by = move |beats: f64| {
+        if let Some(view) = shown.get_untracked() {
+            page.roll_scroll
+                .set(Some((view.first_beat + beats).max(0.0)));
+        }
+    };
+    let on_wheel = move |ev: ev::WheelEvent| {
+        ev.prevent_default();
+        if ev.ctrl_key() {
+            zoom_by(if ev.delta_y() < 0.0 {
+                ZOOM_STEP
+            } else {
+                1.0 / ZOOM_STEP
+            });
+        } else if let Some(view) = shown.get_untracked() {
+            let pixels = if ev.delta_x().abs() > ev.delta_y().abs() {
+                ev.delta_x()
+            } else {
+                ev.delta_y()
+            };
+            scroll_by(pixels / view.pixels_per_beat);
+        }
+    };
+    let on_click = move |ev: ev::MouseEvent| {
+        let (Some(view), Some(canvas)) = (shown.get_untracked(), canvas.get()) else {
+            return;
+        };
+        let left = canvas.get_bounding_client_rect().left();
+        page.seek(view.beat_at(f64::from(ev.client_x()) - left));
+    };
+    let on_key = move |ev: ev::KeyboardEvent| {
+        let page_beats = shown
+            .get_untracked()
+            .map_or(8.0, |v| v.visible_beats(width()));
+        match ev.key().as_str() {
+            "ArrowRight" => scroll_by(page_beats / 4.0),
+            "ArrowLeft" => scroll_by(-page_beats / 4.0),
+            "PageDown" => scroll_by(page_beats),
+            "PageUp" => scroll_by(-page_beats),
+            "+" | "=" => zoom_by(ZOOM_STEP),
+            "-" => zoom_by(1.0 / ZOOM_STEP),
+            "Home" => page.roll_scroll.set(Some(0.0)),
+            "End" => page.roll_scroll.set(None),
+            _ => return,
+        }
+        ev.prevent_default();
+    };
     let figures = page.figures;
     view! {
-        <canvas data-testid="piano-roll" class="roll" node_ref=canvas></canvas>
+        <div class="roll-tools" role="toolbar" aria-label="Piano roll view">
+            <button data-testid="zoom-out" title="Zoom out (−)" aria-label="Zoom out" on:click=move |_| zoom_by(1.0 / ZOOM_STEP)>"−"</button>
+            <button data-testid="zoom-in" title="Zoom in (+)" aria-label="Zoom in" on:click=move |_| zoom_by(ZOOM_STEP)>"+"</button>
+            <button data-testid="follow" title="Follow the music again (End)" disabled=move || page.roll_scroll.get().is_none() on:click=move |_| page.roll_scroll.set(None)>"Follow"</button>
+            <span class="hint">"Wheel or arrow keys scroll, Ctrl + wheel or + / − zoom, a click moves the playback cursor."</span>
+        </div>
+        <canvas
+            data-testid="piano-roll"
+            class="roll"
+            node_ref=canvas
+            tabindex="0"
+            role="img"
+            aria-label="Piano roll. Arrow keys and Page Up/Down scroll, + and − zoom, Home goes to the start, End follows the music; click to move the playback cursor."
+            data-first-beat=move || shown.get().map(|v| v.first_beat.to_string())
+            data-pixels-per-beat=move || shown.get().map(|v| v.pixels_per_beat.to_string())
+            data-play-from=move || page.play_from.get().to_string()
+            data-cursor=move || page.cursor.get().map(|c| c.to_string())
+            on:wheel=on_wheel
+            on:click=on_click
+            on:keydown=on_key
+        ></canvas>
         <p
             class="timing"
             data-testid="timing"

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use motif::piece::{PieceRequest, Start};
 use motif::sample::SamplingConfig;
 use motif::scale::{KeyScale, Scale};
+use wasm_bindgen::JsCast;
 
 use super::page::Page;
 use crate::web::query_param;
@@ -196,8 +197,23 @@ pub fn SettingsPanel() -> impl IntoView {
     let page = expect_context::<Page>();
     let settings = page.settings;
     let text_input = move |signal: RwSignal<String>| move |ev| signal.set(event_target_value(&ev));
+    // Enter in a setting generates, as a form's Enter submits it.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let in_text_field = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .is_some_and(|input| input.type_() != "file");
+        if ev.key() == "Enter"
+            && in_text_field
+            && !page.busy()
+            && page.card.get_untracked().is_some()
+        {
+            ev.prevent_default();
+            page.generate();
+        }
+    };
     view! {
-        <section class="controls">
+        <section class="controls" on:keydown=on_key>
             <label>"Length (notes) "<input data-testid="length" type="number" min="1" max="5000" prop:value=move || settings.length.get() on:input=text_input(settings.length)/></label>
             <label>"Temperature "<input data-testid="temperature" type="number" min="0" max="5" step="0.05" prop:value=move || settings.temperature.get() on:input=text_input(settings.temperature)/></label>
             <label title="Keep only the k most likely tokens; 0 keeps all">"Top-k "<input data-testid="top-k" type="number" min="0" prop:value=move || settings.top_k.get() on:input=text_input(settings.top_k)/></label>

@@ -66,6 +66,7 @@ impl Page {
     ) {
         self.stop_playing();
         self.clear_variations();
+        self.roll_scroll.set(None);
         self.error.set(String::new());
         self.piece.set(None);
         self.figures.set(None);
@@ -130,6 +131,7 @@ impl Page {
         };
         self.notes.set(Vec::new());
         self.new_count.set(0);
+        self.play_from.set(0.0);
         let generator = request.generator(&style.manifest);
         self.run(style, key, device, request, generator);
     }
@@ -157,6 +159,8 @@ impl Page {
         };
         self.stop_playing();
         self.clear_variations();
+        self.roll_scroll.set(None);
+        self.play_from.set(0.0);
         self.current.set_value(None);
         self.error.set(String::new());
         self.piece.set(None);
@@ -242,6 +246,8 @@ impl Page {
         self.new_count
             .set(variation.notes.len() - variation.prime_notes);
         self.notes.set(variation.notes);
+        self.play_from.set(0.0);
+        self.roll_scroll.set(None);
         self.figures.set(Some(variation.figures));
         self.piece.set(Some((variation.request, key.to_string())));
     }
@@ -319,7 +325,7 @@ impl Page {
             return;
         };
         self.play_pending.set_value(true);
-        self.cursor.set(Some(0.0));
+        self.cursor.set(Some(self.play_from.get_untracked()));
         spawn_local(async move {
             if piano::piano_within(&context, PIANO_PATIENCE_MS)
                 .await
@@ -346,9 +352,10 @@ impl Page {
             .clamp(1.0, 1000.0);
         let mut sorted = self.notes.get_untracked();
         sorted.sort_by(|a, b| a.start.total_cmp(&b.start));
+        let from = self.play_from.get_untracked();
         let mut outcome = None;
         self.player.update_value(|p| {
-            outcome = p.as_mut().map(|p| p.play(&sorted, bpm));
+            outcome = p.as_mut().map(|p| p.play(&sorted, bpm, from));
         });
         match outcome {
             Some(Ok((voice, problem))) => {
@@ -366,8 +373,10 @@ impl Page {
             None => return,
         }
         self.scheduled.set_value(sorted.len());
-        // Follow the audio clock until the piece ends or is stopped.
-        let handle = StoredValue::new(None::<IntervalHandle>);
+        // Follow the audio clock until the piece ends or is stopped (one timer, even after seeks).
+        if let Some(old) = self.cursor_timer.get_value() {
+            old.clear();
+        }
         let interval = set_interval_with_handle(
             move || {
                 let position = self
@@ -376,14 +385,25 @@ impl Page {
                     .flatten();
                 self.cursor.set(position);
                 if position.is_none()
-                    && let Some(h) = handle.get_value()
+                    && let Some(h) = self.cursor_timer.get_value()
                 {
                     h.clear();
                 }
             },
             Duration::from_millis(33),
         );
-        handle.set_value(interval.ok());
+        self.cursor_timer.set_value(interval.ok());
+    }
+
+    /// Moves the playback cursor to `beat`: playback jumps there, or starts there next time.
+    pub(crate) fn seek(self, beat: f64) {
+        self.play_from.set(beat);
+        if self
+            .player
+            .with_value(|p| p.as_ref().is_some_and(|p| p.is_playing()))
+        {
+            self.start_playback();
+        }
     }
 
     /// The piece as the player sounds it, rendered offline to a WAV file, at the tempo of its
