@@ -7,6 +7,7 @@
 //! fallback adapter.
 
 use burn::prelude::Device;
+use burn::tensor::wgpu::wgpu::DeviceType;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
@@ -124,16 +125,30 @@ fn cpu(detail: String) -> Backend {
     }
 }
 
-async fn webgpu(adapter: &str, measure: bool) -> Result<Backend, String> {
-    let device = Device::wgpu_options()
-        .init_async()
+/// Takes WebGPU through burn and judges the adapter burn itself was given (on a machine with two
+/// GPUs the one the page probed may not be it): a software one is left for the CPU unless asked
+/// for. `probed` names it where the browser keeps the adapter's description to itself.
+async fn webgpu(probed: &str, preference: Preference) -> Result<Backend, String> {
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup_async()
         .await
         .map_err(|e| format!("WebGPU setup failed: {e}"))?;
+    let info = setup.adapter.get_info();
+    let name = if info.name.trim().is_empty() {
+        probed.to_string()
+    } else {
+        info.name.clone()
+    };
+    if info.device_type == DeviceType::Cpu && preference == Preference::Auto {
+        return Ok(cpu(format!(
+            "CPU (wasm): the WebGPU adapter is a software fallback ({name}); add ?backend=webgpu to use it anyway"
+        )));
+    }
     Ok(Backend {
         kind: BackendKind::WebGpu,
         device,
-        detail: format!("WebGPU on {adapter}"),
-        measure,
+        detail: format!("WebGPU on {name}"),
+        measure: preference != Preference::WebGpu,
     })
 }
 
@@ -151,7 +166,7 @@ pub async fn choose(preference: Preference) -> Backend {
             adapter.description
         ));
     }
-    match webgpu(&adapter.description, preference != Preference::WebGpu).await {
+    match webgpu(&adapter.description, preference).await {
         Ok(backend) => backend,
         Err(reason) => cpu(format!("CPU (wasm): {reason}")),
     }
