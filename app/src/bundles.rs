@@ -7,6 +7,7 @@ use motif::model::{MusicModel, PackedModel};
 use motif::piece::{PieceRequest, Start};
 
 use crate::backend::{Backend, BackendKind};
+use crate::generation::device_logits;
 use crate::web::{fetch_bytes, fetch_text, now_ms, yield_now};
 
 /// Where the trainer's `export` puts bundles, relative to the page.
@@ -143,13 +144,7 @@ async fn time_both(
         if step == 1 {
             started = now_ms();
         }
-        let logits = generator.logits(model, device);
-        values = logits
-            .into_data_async()
-            .await
-            .map_err(|e| format!("timing WebGPU failed: {e:?}"))?
-            .try_to_vec::<f32>()
-            .map_err(|e| format!("model output is not f32: {e:?}"))?;
+        values = device_logits(&mut generator, model, device).await?;
         generator.accept(&values);
         timed = step;
         if step >= 2 && now_ms() - started > 1000.0 {

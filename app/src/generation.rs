@@ -8,6 +8,7 @@ use std::rc::Rc;
 use burn::prelude::Device;
 use motif::Note;
 use motif::generate::Generator;
+use motif::model::MusicModel;
 use motif::piece::PieceRequest;
 
 use crate::bundles::LoadedStyle;
@@ -62,15 +63,7 @@ pub async fn generate(
             Some(packed) => {
                 generator.packed_logits(packed, &mut values);
             }
-            None => {
-                let logits = generator.logits(&style.model, device);
-                values = logits
-                    .into_data_async()
-                    .await
-                    .map_err(|e| format!("reading the model's output failed: {e:?}"))?
-                    .try_to_vec::<f32>()
-                    .map_err(|e| format!("model output is not f32: {e:?}"))?;
-            }
+            None => values = device_logits(generator, &style.model, device).await?,
         }
         generator.accept(&values);
         if first_note_ms.is_none() && generator.new_notes() > already {
@@ -97,4 +90,20 @@ pub async fn generate(
         first_note_ms,
         total_ms: now_ms() - started,
     })
+}
+
+/// One step of `generator` on the model's device and the read-back of its logits (the path
+/// WebGPU takes; the read is asynchronous in a browser).
+pub async fn device_logits(
+    generator: &mut Generator,
+    model: &MusicModel,
+    device: &Device,
+) -> Result<Vec<f32>, String> {
+    generator
+        .logits(model, device)
+        .into_data_async()
+        .await
+        .map_err(|e| format!("reading the model's output failed: {e:?}"))?
+        .try_to_vec::<f32>()
+        .map_err(|e| format!("model output is not f32: {e:?}"))
 }

@@ -117,17 +117,23 @@ impl Page {
         });
     }
 
-    pub(crate) fn generate(self) {
+    /// The selected model and the request the settings make, or `None` (with the reason shown
+    /// where a setting is wrong).
+    fn new_request(&self) -> Option<(String, Rc<LoadedStyle>, Device, PieceRequest)> {
         let key = self.model_key();
-        let Some((style, device)) = self.style_and_device(&key) else {
-            return;
-        };
-        let request = match self.settings.request(self.prime_file.get_value()) {
-            Ok(request) => request,
+        let (style, device) = self.style_and_device(&key)?;
+        match self.settings.request(self.prime_file.get_value()) {
+            Ok(request) => Some((key, style, device, request)),
             Err(message) => {
                 self.error.set(message);
-                return;
+                None
             }
+        }
+    }
+
+    pub(crate) fn generate(self) {
+        let Some((key, style, device, request)) = self.new_request() else {
+            return;
         };
         self.notes.set(Vec::new());
         self.new_count.set(0);
@@ -146,16 +152,8 @@ impl Page {
     /// random stream (`--variation k`), one after another; the first is shown, and a tab shows
     /// (and keeps, for Play, Download, Continue and the link) any other.
     pub(crate) fn generate_variations(self) {
-        let key = self.model_key();
-        let Some((style, device)) = self.style_and_device(&key) else {
+        let Some((key, style, device, base)) = self.new_request() else {
             return;
-        };
-        let base = match self.settings.request(self.prime_file.get_value()) {
-            Ok(request) => request,
-            Err(message) => {
-                self.error.set(message);
-                return;
-            }
         };
         self.stop_playing();
         self.clear_variations();
