@@ -115,7 +115,7 @@ impl PieceRequest {
         match self.variation {
             0 => self.seed,
             k => crate::data::splitmix64(
-                self.seed ^ u64::from(k).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                self.seed ^ u64::from(k).wrapping_mul(crate::data::GOLDEN_GAMMA),
             ),
         }
     }

@@ -109,7 +109,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         &recipe.tokenizer,
         data.vocab.clone(),
         &data.train.ids[0][..32.min(data.train.ids[0].len())],
-        model.uses_meter().then(|| data.train_clocks[0].clone()),
+        model.uses_meter().then(|| data.train_clock(0)),
         SamplingConfig::default(),
         1,
     );

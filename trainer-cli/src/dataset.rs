@@ -18,19 +18,23 @@ pub struct Prepared {
     pub validation_names: Vec<String>,
     pub files: usize,
     pub rejected: usize,
-    /// Where each training piece starts in the bar.
-    pub train_clocks: Vec<MetricClock>,
     /// SHA-256 over every file's name and bytes: the same folder contents, the same value.
     pub fingerprint: String,
     /// The tokenized corpus, and which of its pieces are the training ones (aligned with `train`).
     corpus: TokenCorpus,
     train_pieces: Vec<usize>,
+    steps_per_beat: u16,
 }
 
 impl Prepared {
     /// The first `limit` tokens of training piece `i`, for cutting primes.
     pub fn train_tokens(&self, i: usize, limit: usize) -> Vec<Token> {
         self.corpus.tokens(self.train_pieces[i], limit)
+    }
+
+    /// Where training piece `i`'s tokens start in its bar.
+    pub fn train_clock(&self, i: usize) -> MetricClock {
+        self.corpus.pieces[self.train_pieces[i]].clock(self.steps_per_beat)
     }
 
     /// How many tokens training piece `i` has, as tokenized (before the vocabulary).
@@ -134,16 +138,13 @@ pub fn prepare(recipe: &Recipe, vocab: Option<Vocabulary>) -> Result<Prepared> {
         validation: encode(&validation_ids),
         train_names: names(&train_ids),
         validation_names: names(&validation_ids),
-        train_clocks: train_ids
-            .iter()
-            .map(|&i| corpus.pieces[i].clock(steps_per_beat))
-            .collect(),
         files: files.len(),
         rejected,
         vocab,
         fingerprint: corpus.fingerprint.clone(),
         corpus,
         train_pieces: train_ids,
+        steps_per_beat,
     };
     eprintln!(
         "corpus: ready in {:.2} s: {} training and {} held-out pieces, {} + {} ids",

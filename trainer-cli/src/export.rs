@@ -233,8 +233,8 @@ fn pick_primes(data: &Prepared, seed: u64) -> Vec<Prime> {
         .map(|i| Prime {
             source: data.train_names[i].clone(),
             tokens: data.train_tokens(i, PRIME_TOKENS),
-            time_signature: data.train_clocks[i].signature(),
-            start_step: data.train_clocks[i].time(),
+            time_signature: data.train_clock(i).signature(),
+            start_step: data.train_clock(i).time(),
         })
         .collect()
 }

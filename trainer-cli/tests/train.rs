@@ -640,21 +640,9 @@ fn a_second_run_reads_the_corpus_from_the_token_cache_and_trains_the_same() {
     let work = tempdir();
     let cache = work.path().join("cache");
     let run = |name: &str| {
-        let mut args = vec![
-            "train",
-            "--data",
-            path(data.path()),
-            "--style",
-            "s",
-            "--out",
-        ];
         let out = work.path().join(name);
-        args.push(path(&out));
-        args.extend_from_slice(TINY);
-        args.extend_from_slice(&["--epochs", "1"]);
-        let output = trainer_command()
+        let output = train_command(data.path(), &out, &["--epochs", "1"])
             .env("MOTIF_CACHE", &cache)
-            .args(&args)
             .output()
             .unwrap();
         ok(&output);

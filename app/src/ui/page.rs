@@ -27,6 +27,8 @@ use crate::web::{query_param, read_file};
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Variation {
     pub request: PieceRequest,
+    /// The model that made it (see [`Page::model_key`]).
+    pub key: String,
     pub notes: Vec<Note>,
     pub prime_notes: usize,
     pub figures: Figures,

@@ -14,7 +14,7 @@ use super::page::{Page, Status, Variation};
 use super::piano_roll::Figures;
 use crate::audio::{Player, piano, wav};
 use crate::bundles::LoadedStyle;
-use crate::generation::{Outcome, generate};
+use crate::generation::generate;
 use crate::web::download;
 
 /// Pieces one Variations request makes.
@@ -64,15 +64,7 @@ impl Page {
         request: PieceRequest,
         mut generator: Generator,
     ) {
-        self.stop_playing();
-        self.clear_variations();
-        self.roll_scroll.set(None);
-        self.error.set(String::new());
-        self.piece.set(None);
-        self.figures.set(None);
-        self.status.set(Status::Generating);
-        let flag = Rc::new(Cell::new(false));
-        self.cancel.set_value(flag.clone());
+        let flag = self.begin_generation();
         let (notes_before, tokens_before) = (generator.new_notes(), generator.generated.len());
         spawn_local(async move {
             let result = generate(
@@ -90,23 +82,13 @@ impl Page {
             )
             .await;
             match result {
-                Ok(Outcome {
-                    notes: all,
-                    prime_notes,
-                    tokens,
-                    first_note_ms,
-                    total_ms,
-                }) => {
-                    let generated = all.len() - prime_notes;
-                    self.figures.set(Some(Figures {
-                        first_note_ms: first_note_ms.unwrap_or(total_ms),
-                        total_ms,
-                        notes: generated.saturating_sub(notes_before),
-                        tokens: tokens - tokens_before,
-                    }));
-                    self.prime_count.set(prime_notes);
+                Ok(outcome) => {
+                    self.figures
+                        .set(Some(Figures::of(&outcome, notes_before, tokens_before)));
+                    let generated = outcome.notes.len() - outcome.prime_notes;
+                    self.prime_count.set(outcome.prime_notes);
                     self.new_count.set(generated);
-                    self.notes.set(all);
+                    self.notes.set(outcome.notes);
                     self.follow_playback();
                     self.piece.set(Some((request, key)));
                     self.current.set_value(Some(generator));
@@ -115,6 +97,21 @@ impl Page {
                 Err(message) => self.fail(message),
             }
         });
+    }
+
+    /// Clears what the last piece left (playback, variations, the roll's scroll, its figures and
+    /// errors) and marks the page generating; returns the new run's Stop flag.
+    fn begin_generation(&self) -> Rc<Cell<bool>> {
+        self.stop_playing();
+        self.clear_variations();
+        self.roll_scroll.set(None);
+        self.error.set(String::new());
+        self.piece.set(None);
+        self.figures.set(None);
+        self.status.set(Status::Generating);
+        let flag = Rc::new(Cell::new(false));
+        self.cancel.set_value(flag.clone());
+        flag
     }
 
     /// The selected model and the request the settings make, or `None` (with the reason shown
@@ -155,19 +152,11 @@ impl Page {
         let Some((key, style, device, base)) = self.new_request() else {
             return;
         };
-        self.stop_playing();
-        self.clear_variations();
-        self.roll_scroll.set(None);
+        let flag = self.begin_generation();
         self.play_from.set(0.0);
         self.current.set_value(None);
-        self.error.set(String::new());
-        self.piece.set(None);
-        self.figures.set(None);
         self.notes.set(Vec::new());
         self.new_count.set(0);
-        self.status.set(Status::Generating);
-        let flag = Rc::new(Cell::new(false));
-        self.cancel.set_value(flag.clone());
         spawn_local(async move {
             let mut made = Vec::new();
             let mut generators = Vec::new();
@@ -194,12 +183,8 @@ impl Page {
                     Ok(outcome) => {
                         made.push(Variation {
                             request,
-                            figures: Figures {
-                                first_note_ms: outcome.first_note_ms.unwrap_or(outcome.total_ms),
-                                total_ms: outcome.total_ms,
-                                notes: outcome.notes.len() - outcome.prime_notes,
-                                tokens: outcome.tokens,
-                            },
+                            key: key.clone(),
+                            figures: Figures::of(&outcome, 0, 0),
                             notes: outcome.notes,
                             prime_notes: outcome.prime_notes,
                         });
@@ -214,12 +199,12 @@ impl Page {
             self.variation_generators.set_value(generators);
             self.variations.set(made);
             self.status.set(Status::Done);
-            self.show_variation(1, &key);
+            self.show_variation(1);
         });
     }
 
     /// Puts variation `k` on the page: its notes, and its request and generator as the piece's.
-    pub(crate) fn show_variation(self, k: u32, key: &str) {
+    pub(crate) fn show_variation(self, k: u32) {
         let Some(variation) = self
             .variations
             .with_untracked(|all| all.iter().find(|v| v.request.variation == k).cloned())
@@ -247,7 +232,7 @@ impl Page {
         self.play_from.set(0.0);
         self.roll_scroll.set(None);
         self.figures.set(Some(variation.figures));
-        self.piece.set(Some((variation.request, key.to_string())));
+        self.piece.set(Some((variation.request, variation.key)));
     }
 
     /// Length more notes from where the network stopped, with the piece's own settings. The
@@ -524,13 +509,12 @@ pub fn Transport() -> impl IntoView {
         <nav class="variations" aria-label="Variations" style:display=move || if page.variations.get().is_empty() { "none" } else { "flex" }>
             {move || page.variations.get().into_iter().map(|v| {
                 let k = v.request.variation;
-                let key = page.piece.get_untracked().map(|(_, key)| key).unwrap_or_else(|| page.model_key());
                 view! {
                     <button
                         data-testid=format!("variation-{k}")
                         class:active=move || page.shown_variation.get() == Some(k)
                         aria-pressed=move || (page.shown_variation.get() == Some(k)).to_string()
-                        on:click=move |_| page.show_variation(k, &key)
+                        on:click=move |_| page.show_variation(k)
                     >
                         {format!("Variation {k} · {} notes", v.notes.len() - v.prime_notes)}
                     </button>

@@ -117,7 +117,8 @@ pub const TINY: &[&str] = &[
     "cpu",
 ];
 
-pub fn train(data: &Path, out: &Path, extra: &[&str]) -> Output {
+/// `train` on `data` into `out` with the tiny network and `extra` flags, ready to run.
+pub fn train_command(data: &Path, out: &Path, extra: &[&str]) -> Command {
     let mut args = vec![
         "train",
         "--data",
@@ -129,7 +130,15 @@ pub fn train(data: &Path, out: &Path, extra: &[&str]) -> Output {
     ];
     args.extend_from_slice(TINY);
     args.extend_from_slice(extra);
-    trainer(&args)
+    let mut command = trainer_command();
+    command.args(&args);
+    command
+}
+
+pub fn train(data: &Path, out: &Path, extra: &[&str]) -> Output {
+    train_command(data, out, extra)
+        .output()
+        .expect("trainer-cli runs")
 }
 
 /// A run folder's run.json.
