@@ -12,6 +12,7 @@
 pub mod bundle;
 pub mod corpus;
 pub mod data;
+pub mod device_decode;
 pub mod error;
 pub mod fidelity;
 pub mod generate;

@@ -26,6 +26,14 @@ pub struct Backend {
 }
 
 pub fn select(choice: BackendChoice) -> Result<Backend> {
+    let mut backend = select_device(choice)?;
+    if cfg!(feature = "fusion") && !backend.cpu {
+        backend.description.push_str(", +fusion");
+    }
+    Ok(backend)
+}
+
+fn select_device(choice: BackendChoice) -> Result<Backend> {
     let cpu = |why: &str| Backend {
         device: Device::flex(),
         cpu: true,

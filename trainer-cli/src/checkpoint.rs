@@ -69,6 +69,16 @@ impl Progress {
             .min_by(|a, b| a.validation_loss.total_cmp(&b.validation_loss))
             .or(self.history.last())
     }
+
+    /// Time to quality: the first epoch whose held-out loss is at most `target`, with the
+    /// training seconds spent up to and including it.
+    pub fn reached(&self, target: f64) -> Option<(&EpochMetrics, f64)> {
+        let mut seconds = 0.0;
+        self.history.iter().find_map(|m| {
+            seconds += m.seconds;
+            (m.validation_loss <= target).then_some((m, seconds))
+        })
+    }
 }
 
 pub struct RunDir {

@@ -47,6 +47,9 @@ pub enum Command {
     Tune(TuneArgs),
     /// Measure training throughput, generation speed and peak memory for a preset.
     Bench(BenchArgs),
+    /// Time generation with exported bundles: the page's engine (the tuned sampling, one logits
+    /// readback per token) and decoding on the device (ids read back every --chunk tokens).
+    BenchDecode(BenchDecodeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -147,6 +150,10 @@ pub struct TrainArgs {
     /// for --preset seed]. May change on --resume.
     #[arg(long)]
     pub patience: Option<usize>,
+    /// Stop at the first epoch whose held-out loss is at most this, and say how much training
+    /// time it took to get there (time to quality). May change on --resume.
+    #[arg(long)]
+    pub to_loss: Option<f64>,
     /// Seeds the split, the initial weights, batch order, transpositions and dropout [default: 1].
     #[arg(long)]
     pub seed: Option<u64>,
@@ -295,6 +302,21 @@ pub struct BenchArgs {
     #[arg(long)]
     pub batch: Option<usize>,
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchDecodeArgs {
+    /// Bundle folders.
+    #[arg(long, required = true, num_args = 1..)]
+    pub model: Vec<PathBuf>,
+    /// Tokens to time per measurement (after a warm-up).
+    #[arg(long, default_value_t = 512)]
+    pub tokens: usize,
+    /// Tokens per readback for device decoding.
+    #[arg(long, default_value_t = 16)]
+    pub chunk: usize,
+    #[arg(long, value_enum, default_value_t = BackendChoice::Wgpu)]
     pub backend: BackendChoice,
 }
 

@@ -2,6 +2,7 @@
 
 mod backend;
 mod bench;
+mod bench_decode;
 mod bundle_io;
 mod checkpoint;
 mod cli;
@@ -27,6 +28,9 @@ fn main() -> std::process::ExitCode {
         cli::Command::Eval(args) => eval::run(&args).map(|()| std::process::ExitCode::SUCCESS),
         cli::Command::Tune(args) => tune::run(&args).map(|()| std::process::ExitCode::SUCCESS),
         cli::Command::Bench(args) => bench::run(&args).map(|()| std::process::ExitCode::SUCCESS),
+        cli::Command::BenchDecode(args) => {
+            bench_decode::run(&args).map(|()| std::process::ExitCode::SUCCESS)
+        }
         cli::Command::Train(args) => train::run(&args),
         cli::Command::Export(args) => export::run(&args).map(|()| std::process::ExitCode::SUCCESS),
         cli::Command::Generate(args) => {

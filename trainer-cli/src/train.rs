@@ -665,6 +665,15 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
             &progress.history,
         )?;
         write_atomic(&dir.root.join("loss.svg"), svg.as_bytes())?;
+        if let Some(target) = args.to_loss
+            && let Some((reached, seconds)) = progress.reached(target)
+        {
+            eprintln!(
+                "reached held-out loss {:.4} ≤ {target} at epoch {} after {seconds:.1} s of training",
+                reached.validation_loss, reached.epoch
+            );
+            break;
+        }
         if interrupted.load(Ordering::SeqCst) {
             eprintln!(
                 "interrupted: saved {}; continue with --resume --out {}",
@@ -679,6 +688,15 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         progress.epochs_done,
         dir.root.display()
     );
+    if let Some(target) = args.to_loss
+        && progress.reached(target).is_none()
+    {
+        eprintln!(
+            "held-out loss {target} not reached in {} epochs ({:.1} s of training)",
+            progress.epochs_done,
+            progress.history.iter().map(|m| m.seconds).sum::<f64>()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

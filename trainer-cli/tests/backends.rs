@@ -48,3 +48,34 @@ fn wgpu_and_cpu_logits_agree() {
         assert!(diff < 1e-4, "{cell}: wgpu and cpu differ by {diff}");
     }
 }
+
+/// Decoding on the device (sampling on the GPU, ids read back in chunks) draws the same ids
+/// whether it reads them back every token or every 16, and the same as on the CPU.
+#[test]
+fn device_decoding_reads_the_same_ids_in_chunks_on_wgpu_and_cpu() {
+    use motif::device_decode::decode_on_device;
+    let Ok(wgpu) = Device::wgpu_options().init() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI installs a Vulkan driver"
+        );
+        eprintln!("no wgpu adapter here; skipping (install mesa-vulkan-drivers)");
+        return;
+    };
+    let cpu = Device::flex();
+    let config = ModelConfig::new(40)
+        .with_cell(CellKind::Gru)
+        .with_layers(2)
+        .with_hidden(32)
+        .with_embedding(16)
+        .with_dense(24);
+    cpu.seed(4);
+    let weights = WeightStorage::F32.encode(config.init(&cpu)).unwrap();
+    let ids = |device: &Device, chunk: usize| {
+        let model = load_weights(&config, weights.clone(), device).unwrap();
+        decode_on_device(&model, device, 3, 48, chunk, 1.0, 11).unwrap()
+    };
+    let per_token = ids(&wgpu, 1);
+    assert_eq!(ids(&wgpu, 16), per_token);
+    assert_eq!(ids(&cpu, 16), per_token);
+}

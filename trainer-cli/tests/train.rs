@@ -139,6 +139,21 @@ fn train_resume_export_generate() {
     let score = read_midi(&first, &ReadOptions::default()).expect("generated file parses");
     assert!(score.notes.len() >= 60, "{} notes", score.notes.len());
 
+    // Per-token timing of the bundle's generation (the CPU engine has no read-back to chunk).
+    let timing = ok(&trainer(&[
+        "bench-decode",
+        "--backend",
+        "cpu",
+        "--tokens",
+        "64",
+        "--model",
+        path(&bundle),
+    ]));
+    assert!(
+        timing.contains("test-style: ") && timing.contains("engine") && timing.contains("ms/token"),
+        "{timing}"
+    );
+
     // Held-out loss and the pieces' statistics next to the corpus's.
     let eval = ok(&trainer(&[
         "eval",
@@ -533,6 +548,27 @@ fn early_stopping_ends_a_run_whose_held_out_loss_stops_improving() {
     ok(&out);
     assert_stderr_has(&out, "stopped early: no better held-out loss for 2 epochs");
     assert_eq!(losses(&run).len(), 3);
+}
+
+#[test]
+fn to_loss_stops_at_the_first_epoch_that_reaches_it_and_says_when() {
+    let Some(data) = small_corpus() else { return };
+    let work = tempdir();
+    let run = work.path().join("run");
+    // Any first epoch's held-out loss is below 50 nats a token.
+    let out = train(data.path(), &run, &["--epochs", "5", "--to-loss", "50"]);
+    ok(&out);
+    assert_stderr_has(&out, "reached held-out loss");
+    assert_stderr_has(&out, "≤ 50 at epoch 1 after");
+    assert_eq!(losses(&run).len(), 1);
+    // A loss no network reaches: every epoch runs, and the run says the target was missed.
+    let missed = train(
+        data.path(),
+        &work.path().join("missed"),
+        &["--epochs", "2", "--to-loss", "0.0001"],
+    );
+    ok(&missed);
+    assert_stderr_has(&missed, "held-out loss 0.0001 not reached in 2 epochs");
 }
 
 #[test]
