@@ -2,6 +2,7 @@
 
 use anyhow::{Result, bail};
 use burn::prelude::Device;
+use burn::tensor::DeviceKind;
 use burn::tensor::wgpu::wgpu::DeviceType;
 use clap::ValueEnum;
 use motif::generate::Generator;
@@ -76,6 +77,32 @@ fn select_device(choice: BackendChoice) -> Result<Backend> {
             }
             Err(_) => Ok(cpu(", no GPU adapter found")),
         },
+    }
+}
+
+impl Backend {
+    /// `count` devices of this backend for data-parallel training (`train --devices N`): the
+    /// CPU shares its cores among the shards' threads; wgpu takes the first `count` discrete
+    /// GPUs when there are several, and says how many it found when there are too few.
+    pub fn devices(&self, count: usize) -> Result<Vec<Device>> {
+        if count <= 1 {
+            return Ok(vec![self.device.clone()]);
+        }
+        if self.cpu {
+            return Ok(vec![self.device.clone(); count]);
+        }
+        (0..count)
+            .map(|index| {
+                Device::wgpu_options()
+                    .device_kind(DeviceKind::DiscreteGpu(index))
+                    .init()
+                    .map_err(|err| {
+                        anyhow::anyhow!(
+                            "--devices {count}: discrete GPU {index} is not there ({err}); found {index}"
+                        )
+                    })
+            })
+            .collect()
     }
 }
 

@@ -65,11 +65,19 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         recipe.seq_len,
         recipe.targets,
         per_epoch,
-        backend.description
+        match args.devices {
+            1 => backend.description.clone(),
+            n => format!("{} ×{n} (data parallel)", backend.description),
+        }
     );
 
     let device = backend.device.clone().autodiff();
     device.seed(1);
+    let devices: Vec<Device> = backend
+        .devices(args.devices.into())?
+        .into_iter()
+        .map(|device| device.autodiff())
+        .collect();
     let mut model = recipe.model.init(&device);
     let mut optimizer = make_optimizer(&recipe);
     let transposer = transposer(&recipe, &data.vocab);
@@ -83,7 +91,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             &mut optimizer,
             (&data.train, windows, None),
             (&recipe, transposer.as_ref(), recipe.lr),
-            &device,
+            &devices,
         )
         .model;
         // The first batch includes one-off allocation and warm-up.

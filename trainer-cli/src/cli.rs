@@ -187,6 +187,11 @@ pub struct TrainArgs {
     pub stateful: bool,
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
+    /// Data-parallel training on N devices: each batch is cut into N shards whose gradients
+    /// are summed (burn's `step_multi`), so the recipe and checkpoints stay the same. On the
+    /// CPU the shards run on N threads; on wgpu, on the first N discrete GPUs.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub devices: u16,
     /// Run folder [default: runs/<style>].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -303,6 +308,9 @@ pub struct BenchArgs {
     pub batch: Option<usize>,
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
     pub backend: BackendChoice,
+    /// Data-parallel shards, as `train --devices`.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub devices: u16,
 }
 
 #[derive(Args, Debug)]

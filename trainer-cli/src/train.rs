@@ -2,15 +2,17 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, RmsPropConfig};
+use burn::optim::{
+    AdamConfig, GradientsParams, ModuleOptimizer, MultiGradientsParams, RmsPropConfig,
+};
 use burn::prelude::*;
 use burn::tensor::Bytes;
 use burn::tensor::activation::log_softmax;
@@ -175,30 +177,35 @@ fn target_nll(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
         .neg()
 }
 
-/// Mean loss of one batch over its known targets (a scalar tensor, still attached to the
-/// graph), how many targets that is, and the recurrent state after the batch. `<unk>` targets
-/// are masked out: the model is never taught to predict "something it has no word for".
-pub fn batch_loss(
+/// Targets of `batch` that count in the loss: `<unk>` targets are masked out, since the model is
+/// never taught to predict "something it has no word for".
+fn known_targets(batch: &Batch) -> usize {
+    batch
+        .targets
+        .iter()
+        .filter(|&&t| t != i64::from(UNKNOWN_ID))
+        .count()
+}
+
+/// Summed loss of one batch over its known targets, divided by `per` (the whole step's known
+/// targets: a scalar tensor, still attached to the graph), and the recurrent state after it.
+fn batch_loss(
     model: &MusicModel,
-    pieces: &Pieces,
-    windows: &[Window],
-    (seq_len, kind, state): (usize, Targets, Option<State>),
-    transposer: Option<&Transposer>,
+    batch: Batch,
+    (kind, state, per): (Targets, Option<State>, usize),
     device: &Device,
-) -> (Tensor<1>, usize, State) {
-    let batch = make_batch(pieces, windows, seq_len, kind, transposer);
+) -> (Tensor<1>, State) {
     let mask: Vec<f32> = batch
         .targets
         .iter()
         .map(|&t| f32::from(u8::from(t != i64::from(UNKNOWN_ID))))
         .collect();
-    let known = mask.iter().filter(|&&m| m > 0.0).count();
     let mask = Tensor::<1>::from_data(TensorData::new(mask, [batch.targets.len()]), device);
     let (logits, targets, state) = batch_logits(model, batch, (kind, state), device);
     let loss = (target_nll(logits, targets) * mask)
         .sum()
-        .div_scalar(known.max(1) as f64);
-    (loss, known, state)
+        .div_scalar(per.max(1) as f64);
+    (loss, state)
 }
 
 /// What one training step produced.
@@ -212,28 +219,92 @@ pub struct Step {
 }
 
 /// One optimizer step on one batch, starting from `state` (stateful runs) or zero.
+///
+/// With several devices (`train --devices N`) the batch is cut into one shard of windows per
+/// device: each shard's forward and backward pass run on its own thread and device, and burn's
+/// `step_multi` sums the shards' gradients (data parallelism). Every shard's loss is divided by
+/// the whole batch's target count, so the sum is the one-device gradient. The forward passes
+/// start in shard order, so dropout draws from the device's seeded stream in a fixed order and
+/// a seed still names the run; the backward passes overlap.
 pub fn train_step(
     model: MusicModel,
     optimizer: &mut ModuleOptimizer,
     (pieces, windows, state): (&Pieces, &[Window], Option<State>),
     (recipe, transposer, lr): (&Recipe, Option<&Transposer>, f64),
-    device: &Device,
+    devices: &[Device],
 ) -> Step {
-    let (loss, targets, state) = batch_loss(
-        &model,
-        pieces,
-        windows,
-        (recipe.seq_len, recipe.targets, state),
-        transposer,
-        device,
-    );
-    let value = loss.clone().into_scalar::<f64>();
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    let kind = recipe.targets;
+    let shard_len = windows.len().div_ceil(devices.len().max(1)).max(1);
+    let batches: Vec<Batch> = windows
+        .chunks(shard_len)
+        .map(|shard| make_batch(pieces, shard, recipe.seq_len, kind, transposer))
+        .collect();
+    let targets: usize = batches.iter().map(known_targets).sum();
+    if batches.len() == 1 {
+        let batch = batches.into_iter().next().expect("one shard");
+        let (loss, state) = batch_loss(&model, batch, (kind, state, targets), &devices[0]);
+        let value = loss.clone().into_scalar::<f64>();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        return Step {
+            model: optimizer.step(lr, model, grads),
+            loss: value,
+            targets,
+            state: state.detach(),
+        };
+    }
+    let mut starts = Vec::with_capacity(batches.len());
+    let mut start = 0;
+    for batch in &batches {
+        starts.push(start);
+        start += batch.size;
+    }
+    let turn = (Mutex::new(0usize), Condvar::new());
+    let shards: Vec<(f64, GradientsParams, State, Device)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = batches
+            .into_iter()
+            .zip(starts)
+            .zip(devices)
+            .enumerate()
+            .map(|(index, ((batch, start), device))| {
+                let model = model.clone().fork(device);
+                let state = state
+                    .as_ref()
+                    .map(|s| s.rows(start, batch.size).to_device(device));
+                let turn = &turn;
+                scope.spawn(move || {
+                    let (loss, state) = {
+                        let (next, started) = turn;
+                        let mut next = started
+                            .wait_while(next.lock().expect("shard order"), |n| *n != index)
+                            .expect("shard order");
+                        let forward = batch_loss(&model, batch, (kind, state, targets), device);
+                        *next += 1;
+                        started.notify_all();
+                        forward
+                    };
+                    let value = loss.clone().into_scalar::<f64>();
+                    let grads = GradientsParams::from_grads(loss.backward(), &model);
+                    (value, grads, state.detach(), device.clone())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a training shard panicked"))
+            .collect()
+    });
+    let loss = shards.iter().map(|(value, ..)| value).sum();
+    let mut states = Vec::with_capacity(shards.len());
+    let mut grads = MultiGradientsParams::default();
+    for (_, shard_grads, state, device) in shards {
+        states.push(state);
+        grads.grads.push((shard_grads, device));
+    }
     Step {
-        model: optimizer.step(lr, model, grads),
-        loss: value,
+        model: optimizer.step_multi(lr, model, grads),
+        loss,
         targets,
-        state: state.detach(),
+        state: State::cat_rows(states, &devices[0]),
     }
 }
 
@@ -505,7 +576,10 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         validation_files: data.validation.len(),
         train_tokens: data.train.tokens(),
         validation_tokens: data.validation.tokens(),
-        device: backend.description.clone(),
+        device: match args.devices {
+            1 => backend.description.clone(),
+            n => format!("{} ×{n} (data parallel)", backend.description),
+        },
         data_fingerprint: Some(data.fingerprint.clone()),
     };
     dir.save_run(&run_file)?;
@@ -522,6 +596,11 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
 
     let train_device = backend.device.clone().autodiff();
     train_device.seed(recipe.seed);
+    let devices: Vec<Device> = backend
+        .devices(args.devices.into())?
+        .into_iter()
+        .map(|device| device.autodiff())
+        .collect();
     let mut model = match &pretrained {
         Some(pretrained) => pretrained.model(&recipe.model, &train_device)?,
         None => recipe.model.init(&train_device),
@@ -584,7 +663,9 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         bar.set_position(progress.batches_done as u64);
         let started = Instant::now();
         for (index, windows) in batches.iter().enumerate().skip(progress.batches_done) {
-            train_device.seed(mix(&[recipe.seed, epoch as u64, index as u64]));
+            for device in &devices {
+                device.seed(mix(&[recipe.seed, epoch as u64, index as u64]));
+            }
             let state = match (&plan.continues, carried.take()) {
                 (Some(continues), Some(state)) => Some(state.keep_rows(&continues[index])),
                 _ => None,
@@ -594,7 +675,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
                 &mut optimizer,
                 (&data.train, windows, state),
                 (&recipe, transposer.as_ref(), lr),
-                &train_device,
+                &devices,
             );
             model = step.model;
             carried = plan.continues.is_some().then_some(step.state);

@@ -571,6 +571,58 @@ fn to_loss_stops_at_the_first_epoch_that_reaches_it_and_says_when() {
     assert_stderr_has(&missed, "held-out loss 0.0001 not reached in 2 epochs");
 }
 
+/// (train loss, held-out loss) per epoch, as numbers.
+fn loss_values(run: &Path) -> Vec<(f64, f64)> {
+    losses(run)
+        .iter()
+        .map(|line| {
+            let fields: Vec<f64> = line.split(',').map(|f| f.parse().unwrap()).collect();
+            (fields[1], fields[2])
+        })
+        .collect()
+}
+
+#[test]
+fn two_devices_train_as_one_and_a_seed_still_names_the_run() {
+    let Some(data) = small_corpus() else { return };
+    let work = tempdir();
+    let run = |name: &str, extra: &[&str]| {
+        let dir = work.path().join(name);
+        let mut args = vec!["--epochs", "2", "--patience", "0"];
+        args.extend_from_slice(extra);
+        let out = train(data.path(), &dir, &args);
+        ok(&out);
+        dir
+    };
+    // Without dropout the two shards' summed gradients are the whole batch's: the same losses
+    // as one device, up to the order of float sums.
+    let one = loss_values(&run("one", &["--dropout", "0"]));
+    let two_dir = run("two", &["--dropout", "0", "--devices", "2"]);
+    let two = loss_values(&two_dir);
+    assert_eq!(one.len(), 2);
+    for ((a_train, a_held), (b_train, b_held)) in one.iter().zip(&two) {
+        assert!((a_train - b_train).abs() < 1e-4, "{one:?} vs {two:?}");
+        assert!((a_held - b_held).abs() < 1e-4, "{one:?} vs {two:?}");
+    }
+    assert!(
+        one[1].1 < one[0].1 || one[1].0 < one[0].0,
+        "it learns: {one:?}"
+    );
+    let run_json = run_json(&two_dir);
+    assert!(
+        run_json["device"]
+            .as_str()
+            .unwrap()
+            .ends_with("×2 (data parallel)"),
+        "{run_json}"
+    );
+    // With dropout the shards draw from one seeded stream in a fixed order: reproducible.
+    assert_eq!(
+        losses(&run("a", &["--devices", "2"])),
+        losses(&run("b", &["--devices", "2"]))
+    );
+}
+
 #[test]
 fn pieces_too_short_for_a_window_are_named() {
     let Some(data) = small_corpus() else { return };

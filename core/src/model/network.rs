@@ -18,13 +18,59 @@ impl State {
     /// Cuts the graph behind the state, so carrying it into the next window trains with
     /// truncated backpropagation through time.
     pub fn detach(self) -> State {
+        self.map(Tensor::detach)
+    }
+
+    /// Applies `f` to every tensor of the state.
+    fn map(self, f: impl Fn(Tensor<2>) -> Tensor<2>) -> State {
         State {
             layers: self
                 .layers
                 .into_iter()
                 .map(|l| LayerState {
-                    hidden: l.hidden.detach(),
-                    cell: l.cell.map(Tensor::detach),
+                    hidden: f(l.hidden),
+                    cell: l.cell.map(&f),
+                })
+                .collect(),
+        }
+    }
+
+    /// The batch rows `start..start + len` (one shard of a data-parallel step).
+    pub fn rows(&self, start: usize, len: usize) -> State {
+        self.clone().map(|t| t.narrow(0, start, len))
+    }
+
+    pub fn to_device(self, device: &Device) -> State {
+        self.map(|t| t.to_device(device))
+    }
+
+    /// The shards' states stacked back into one batch, on `device`, in shard order.
+    pub fn cat_rows(states: Vec<State>, device: &Device) -> State {
+        let layers = states.first().map_or(0, |s| s.layers.len());
+        let mut columns: Vec<Vec<LayerState>> = (0..layers).map(|_| Vec::new()).collect();
+        for state in states {
+            for (column, layer) in columns.iter_mut().zip(state.layers) {
+                column.push(layer);
+            }
+        }
+        State {
+            layers: columns
+                .into_iter()
+                .map(|column| {
+                    let cells: Option<Vec<Tensor<2>>> = column
+                        .iter()
+                        .map(|l| l.cell.clone().map(|c| c.to_device(device)))
+                        .collect();
+                    LayerState {
+                        hidden: Tensor::cat(
+                            column
+                                .into_iter()
+                                .map(|l| l.hidden.to_device(device))
+                                .collect(),
+                            0,
+                        ),
+                        cell: cells.map(|c| Tensor::cat(c, 0)),
+                    }
                 })
                 .collect(),
         }
