@@ -5,16 +5,29 @@ use burn::prelude::*;
 use motif::bundle::{WeightStorage, dequantize, load_weights};
 use motif::model::{CellKind, ModelConfig};
 
+/// The wgpu device, initialised once for all tests of this file (a second `init` of the default
+/// device is refused while the first is alive).
+fn wgpu_device() -> Option<Device> {
+    static DEVICE: std::sync::OnceLock<Option<Device>> = std::sync::OnceLock::new();
+    let device = DEVICE.get_or_init(|| match Device::wgpu_options().init() {
+        Ok(device) => Some(device),
+        Err(err) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI installs a Vulkan driver (mesa-vulkan-drivers): {err}"
+            );
+            None
+        }
+    });
+    if device.is_none() {
+        eprintln!("no wgpu adapter here; skipping (install mesa-vulkan-drivers)");
+    }
+    device.clone()
+}
+
 #[test]
 fn wgpu_and_cpu_logits_agree() {
-    let Ok(wgpu) = Device::wgpu_options().init() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI installs a Vulkan driver (mesa-vulkan-drivers)"
-        );
-        eprintln!("no wgpu adapter here; skipping (install mesa-vulkan-drivers)");
-        return;
-    };
+    let Some(wgpu) = wgpu_device() else { return };
     let cpu = Device::flex();
     let ids: Vec<i64> = (0..16).map(|i| (i * 5 + 1) % 40).collect();
     for cell in [CellKind::Lstm, CellKind::Gru] {
@@ -54,14 +67,7 @@ fn wgpu_and_cpu_logits_agree() {
 #[test]
 fn device_decoding_reads_the_same_ids_in_chunks_on_wgpu_and_cpu() {
     use motif::device_decode::decode_on_device;
-    let Ok(wgpu) = Device::wgpu_options().init() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI installs a Vulkan driver"
-        );
-        eprintln!("no wgpu adapter here; skipping (install mesa-vulkan-drivers)");
-        return;
-    };
+    let Some(wgpu) = wgpu_device() else { return };
     let cpu = Device::flex();
     let config = ModelConfig::new(40)
         .with_cell(CellKind::Gru)
