@@ -21,7 +21,7 @@ use motif::{TokenKind, Tokenizer, Vocabulary};
 use crate::backend::{self, Stepper};
 use crate::bundle_io;
 use crate::cli::EvalArgs;
-use crate::train::held_out_nll;
+use crate::train::{held_out_nll, held_out_nll_carried};
 
 pub fn run(args: &EvalArgs) -> Result<()> {
     let backend = backend::select(args.backend)?;
@@ -66,6 +66,15 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         losses.per_token().exp()
     );
     losses.print();
+    let carried = KindLosses::of(
+        vocab,
+        held_out_nll_carried(&model, &ids, seq_len, &backend.device),
+    );
+    println!(
+        "with the state carried through each piece (as generation runs): per-token loss {:.4}, nats per note {:.4}",
+        carried.per_token(),
+        carried.nats_per_note()
+    );
     let sampling = args.sampling.config(&manifest)?;
     print_memory_losses(&manifest, &ids, seq_len, &nll, sampling.motif_memory);
 

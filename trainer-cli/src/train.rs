@@ -335,6 +335,47 @@ pub fn held_out_nll(
     out
 }
 
+/// As [`held_out_nll`] (the same windows, the same targets), but each piece's windows are fed in
+/// order and the recurrent state is carried from one window into the next, as generation carries
+/// it through a piece. Only the first window of a piece starts from zero: this is the measure
+/// for networks trained with `--stateful`, and what any network meets when it generates.
+pub fn held_out_nll_carried(
+    model: &MusicModel,
+    pieces: &Pieces,
+    seq_len: usize,
+    device: &Device,
+) -> Vec<(u32, f32)> {
+    let mut by_piece: Vec<Vec<Window>> = vec![Vec::new(); pieces.ids.len()];
+    for window in windows(&pieces.ids, seq_len, seq_len, 0) {
+        by_piece[window.piece].push(window);
+    }
+    // Longest first, so the pieces still playing at any window index are the first rows.
+    by_piece.retain(|w| !w.is_empty());
+    by_piece.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    let mut state: Option<State> = None;
+    let mut out = Vec::new();
+    for index in 0..by_piece.first().map_or(0, Vec::len) {
+        let rows: Vec<Window> = by_piece
+            .iter()
+            .take_while(|w| w.len() > index)
+            .map(|w| w[index])
+            .collect();
+        let state_rows = state.map(|s| s.rows(0, rows.len()));
+        let batch = make_batch(pieces, &rows, seq_len, Targets::EveryPosition, None);
+        let ids: Vec<u32> = batch.targets.iter().map(|&t| t as u32).collect();
+        let (logits, targets, next) =
+            batch_logits(model, batch, (Targets::EveryPosition, state_rows), device);
+        let nll = target_nll(logits, targets)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap_or_default();
+        out.extend(ids.into_iter().zip(nll));
+        state = Some(next);
+    }
+    out
+}
+
 /// Mean per-token negative log-likelihood (nats) of the known (non-`<unk>`) targets of the
 /// held-out pieces. NaN when no piece is long enough.
 pub fn validation_loss(
@@ -825,5 +866,43 @@ mod tests {
             4
         ];
         assert_eq!(schedule(&blind, 0.5), (1.0, 0));
+    }
+
+    #[test]
+    fn carried_state_changes_only_the_windows_after_a_piece_starts() {
+        let device = Device::flex();
+        device.seed(2);
+        let model = ModelConfig::new(20)
+            .with_cell(motif::model::CellKind::Lstm)
+            .with_layers(1)
+            .with_hidden(8)
+            .with_embedding(4)
+            .with_dense(8)
+            .init(&device);
+        let seq_len = 6;
+        let piece = |len: usize, step: u32| (0..len as u32).map(|i| 1 + (i * step) % 19).collect();
+        // Three windows of one piece, one of another.
+        let pieces = Pieces {
+            ids: vec![piece(3 * seq_len + 1, 7), piece(seq_len + 1, 5)],
+            meter: Vec::new(),
+        };
+        let fresh = held_out_nll(&model, &pieces, seq_len, 8, &device);
+        let carried = held_out_nll_carried(&model, &pieces, seq_len, &device);
+        assert_eq!(fresh.len(), 4 * seq_len);
+        assert_eq!(carried.len(), fresh.len());
+        let close = |a: &[(u32, f32)], b: &[(u32, f32)]| {
+            a.iter()
+                .zip(b)
+                .all(|(x, y)| x.0 == y.0 && (x.1 - y.1).abs() < 1e-5)
+        };
+        // Carried order: both first windows (from zero, as fresh), then the long piece's rest.
+        assert!(close(&carried[..seq_len], &fresh[..seq_len]));
+        assert!(close(&carried[seq_len..2 * seq_len], &fresh[3 * seq_len..]));
+        let (rest_carried, rest_fresh) = (&carried[2 * seq_len..], &fresh[seq_len..3 * seq_len]);
+        assert!(rest_carried.iter().zip(rest_fresh).all(|(x, y)| x.0 == y.0));
+        assert!(
+            !close(rest_carried, rest_fresh),
+            "the carried state changes them"
+        );
     }
 }

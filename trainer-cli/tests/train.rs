@@ -176,7 +176,10 @@ fn train_resume_export_generate() {
     );
     assert!(
         eval.contains("loss per token kind (nats, share of targets): pitch ")
-            && eval.contains("nats per note (pitch + timing tokens over "),
+            && eval.contains("nats per note (pitch + timing tokens over ")
+            && eval.contains(
+                "with the state carried through each piece (as generation runs): per-token loss "
+            ),
         "{eval}"
     );
 
