@@ -2,7 +2,7 @@
 //! broken bundle is an error for that style only.
 
 use burn::prelude::*;
-use motif::bundle::{INDEX_FILE, Index, MANIFEST_FILE, Manifest};
+use motif::bundle::{INDEX_FILE, Index, MANIFEST_FILE, Manifest, load_weights};
 use motif::model::{MusicModel, PackedModel};
 use motif::piece::{PieceRequest, Start};
 
@@ -55,9 +55,7 @@ pub async fn load_style(path: &str, backend: &Backend) -> Result<LoadedStyle, St
     let weights = fetch_bytes(&weights_url).await?;
     let download_bytes = manifest_text.len() + weights.len();
     let cpu_copy = (backend.measure && !cpu).then(|| weights.clone());
-    let model = manifest
-        .load_model(weights, device)
-        .map_err(|e| format!("{weights_url}: {e}"))?;
+    let model = build_model(&manifest, weights, device, &weights_url).await?;
     let loaded = now_ms();
     let prime = manifest
         .primes
@@ -67,15 +65,16 @@ pub async fn load_style(path: &str, backend: &Backend) -> Result<LoadedStyle, St
     let mut measured = None;
     let packed = if cpu {
         // Nothing to compile: the packed copy is ready once its weights are copied.
-        Some(PackedModel::new(&model))
+        let packed = PackedModel::new(&model);
+        yield_now().await;
+        Some(packed)
     } else {
         warm_up(&model, device, &prime).await?;
         match cpu_copy {
             Some(weights) => {
-                let on_cpu = manifest
-                    .load_model(weights, &Device::flex())
-                    .map_err(|e| format!("{weights_url}: {e}"))?;
+                let on_cpu = build_model(&manifest, weights, &Device::flex(), &weights_url).await?;
                 let packed = PackedModel::new(&on_cpu);
+                yield_now().await;
                 let (cpu_ms, gpu_ms) = time_both(&manifest, &packed, &model, device).await?;
                 let faster = if cpu_ms <= gpu_ms { "CPU" } else { "WebGPU" };
                 measured = Some(format!(
@@ -105,6 +104,26 @@ pub async fn load_style(path: &str, backend: &Backend) -> Result<LoadedStyle, St
         packed,
         manifest,
     })
+}
+
+/// Verifies the weights and builds the model as [`Manifest::load_model`] does, yielding to the
+/// browser between the checksum, the conversion to floats and the build, so that no one step
+/// holds the page's main thread for long (the page keeps painting and answering while a style
+/// loads).
+async fn build_model(
+    manifest: &Manifest,
+    weights: Vec<u8>,
+    device: &Device,
+    url: &str,
+) -> Result<MusicModel, String> {
+    let failed = |e: motif::bundle::BundleError| format!("{url}: {e}");
+    manifest.verify_weights(&weights).map_err(failed)?;
+    yield_now().await;
+    let floats = manifest.float_weights(weights).map_err(failed)?;
+    yield_now().await;
+    let model = load_weights(&manifest.model, floats, device).map_err(failed)?;
+    yield_now().await;
+    Ok(model)
 }
 
 /// Milliseconds per token on the CPU (the packed copy) and on WebGPU (a step and the read-back
