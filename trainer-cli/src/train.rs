@@ -321,18 +321,32 @@ pub fn held_out_nll(
     let all = windows(&pieces.ids, seq_len, seq_len, 0);
     let mut out = Vec::new();
     for chunk in all.chunks(batch.max(1)) {
-        let batch = make_batch(pieces, chunk, seq_len, Targets::EveryPosition, None);
-        let ids: Vec<u32> = batch.targets.iter().map(|&t| t as u32).collect();
-        let (logits, targets, _) =
-            batch_logits(model, batch, (Targets::EveryPosition, None), device);
-        let nll = target_nll(logits, targets)
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .unwrap_or_default();
-        out.extend(ids.into_iter().zip(nll));
+        score_windows(model, pieces, chunk, (seq_len, None), device, &mut out);
     }
     out
+}
+
+/// Appends (target id, nll) for every position of `windows`, run from `state` (or zero);
+/// returns the state after them.
+fn score_windows(
+    model: &MusicModel,
+    pieces: &Pieces,
+    windows: &[Window],
+    (seq_len, state): (usize, Option<State>),
+    device: &Device,
+    out: &mut Vec<(u32, f32)>,
+) -> State {
+    let batch = make_batch(pieces, windows, seq_len, Targets::EveryPosition, None);
+    let ids: Vec<u32> = batch.targets.iter().map(|&t| t as u32).collect();
+    let (logits, targets, state) =
+        batch_logits(model, batch, (Targets::EveryPosition, state), device);
+    let nll = target_nll(logits, targets)
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap_or_default();
+    out.extend(ids.into_iter().zip(nll));
+    state
 }
 
 /// As [`held_out_nll`] (the same windows, the same targets), but each piece's windows are fed in
@@ -360,18 +374,15 @@ pub fn held_out_nll_carried(
             .take_while(|w| w.len() > index)
             .map(|w| w[index])
             .collect();
-        let state_rows = state.map(|s| s.rows(0, rows.len()));
-        let batch = make_batch(pieces, &rows, seq_len, Targets::EveryPosition, None);
-        let ids: Vec<u32> = batch.targets.iter().map(|&t| t as u32).collect();
-        let (logits, targets, next) =
-            batch_logits(model, batch, (Targets::EveryPosition, state_rows), device);
-        let nll = target_nll(logits, targets)
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .unwrap_or_default();
-        out.extend(ids.into_iter().zip(nll));
-        state = Some(next);
+        let carried = state.map(|s| s.rows(0, rows.len()));
+        state = Some(score_windows(
+            model,
+            pieces,
+            &rows,
+            (seq_len, carried),
+            device,
+            &mut out,
+        ));
     }
     out
 }
