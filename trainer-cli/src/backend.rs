@@ -81,28 +81,41 @@ fn select_device(choice: BackendChoice) -> Result<Backend> {
 }
 
 impl Backend {
-    /// `count` devices of this backend for data-parallel training (`train --devices N`): the
-    /// CPU shares its cores among the shards' threads; wgpu takes the first `count` discrete
-    /// GPUs when there are several, and says how many it found when there are too few.
-    pub fn devices(&self, count: usize) -> Result<Vec<Device>> {
-        if count <= 1 {
-            return Ok(vec![self.device.clone()]);
+    /// `count` devices of this backend, ready for training, for data parallelism (`train
+    /// --devices N`): the CPU shares its cores among the shards' threads; wgpu takes the first
+    /// `count` discrete GPUs when there are several, and says how many it found when there are
+    /// too few. The first one holds the model.
+    pub fn training_devices(&self, count: usize) -> Result<Vec<Device>> {
+        let devices = if count <= 1 {
+            vec![self.device.clone()]
+        } else if self.cpu {
+            vec![self.device.clone(); count]
+        } else {
+            (0..count)
+                .map(|index| {
+                    Device::wgpu_options()
+                        .device_kind(DeviceKind::DiscreteGpu(index))
+                        .init()
+                        .map_err(|err| {
+                            anyhow::anyhow!(
+                                "--devices {count}: discrete GPU {index} is not there ({err}); found {index}"
+                            )
+                        })
+                })
+                .collect::<Result<_>>()?
+        };
+        Ok(devices
+            .into_iter()
+            .map(|device| device.autodiff())
+            .collect())
+    }
+
+    /// What trains, in words: the backend, and the shard count when there are several.
+    pub fn training_description(&self, devices: u16) -> String {
+        match devices {
+            1 => self.description.clone(),
+            n => format!("{} ×{n} (data parallel)", self.description),
         }
-        if self.cpu {
-            return Ok(vec![self.device.clone(); count]);
-        }
-        (0..count)
-            .map(|index| {
-                Device::wgpu_options()
-                    .device_kind(DeviceKind::DiscreteGpu(index))
-                    .init()
-                    .map_err(|err| {
-                        anyhow::anyhow!(
-                            "--devices {count}: discrete GPU {index} is not there ({err}); found {index}"
-                        )
-                    })
-            })
-            .collect()
     }
 }
 

@@ -65,19 +65,12 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         recipe.seq_len,
         recipe.targets,
         per_epoch,
-        match args.devices {
-            1 => backend.description.clone(),
-            n => format!("{} ×{n} (data parallel)", backend.description),
-        }
+        backend.training_description(args.devices)
     );
 
-    let device = backend.device.clone().autodiff();
+    let devices = backend.training_devices(args.devices.into())?;
+    let device = devices[0].clone();
     device.seed(1);
-    let devices: Vec<Device> = backend
-        .devices(args.devices.into())?
-        .into_iter()
-        .map(|device| device.autodiff())
-        .collect();
     let mut model = recipe.model.init(&device);
     let mut optimizer = make_optimizer(&recipe);
     let transposer = transposer(&recipe, &data.vocab);

@@ -180,11 +180,11 @@ fn target_nll(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
 /// Targets of `batch` that count in the loss: `<unk>` targets are masked out, since the model is
 /// never taught to predict "something it has no word for".
 fn known_targets(batch: &Batch) -> usize {
-    batch
-        .targets
-        .iter()
-        .filter(|&&t| t != i64::from(UNKNOWN_ID))
-        .count()
+    batch.targets.iter().filter(|&&t| is_known(t)).count()
+}
+
+fn is_known(target: i64) -> bool {
+    target != i64::from(UNKNOWN_ID)
 }
 
 /// Summed loss of one batch over its known targets, divided by `per` (the whole step's known
@@ -198,7 +198,7 @@ fn batch_loss(
     let mask: Vec<f32> = batch
         .targets
         .iter()
-        .map(|&t| f32::from(u8::from(t != i64::from(UNKNOWN_ID))))
+        .map(|&t| f32::from(u8::from(is_known(t))))
         .collect();
     let mask = Tensor::<1>::from_data(TensorData::new(mask, [batch.targets.len()]), device);
     let (logits, targets, state) = batch_logits(model, batch, (kind, state), device);
@@ -628,10 +628,7 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         validation_files: data.validation.len(),
         train_tokens: data.train.tokens(),
         validation_tokens: data.validation.tokens(),
-        device: match args.devices {
-            1 => backend.description.clone(),
-            n => format!("{} ×{n} (data parallel)", backend.description),
-        },
+        device: backend.training_description(args.devices),
         data_fingerprint: Some(data.fingerprint.clone()),
     };
     dir.save_run(&run_file)?;
@@ -646,13 +643,9 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
         recipe.model.parameter_count()
     );
 
-    let train_device = backend.device.clone().autodiff();
+    let devices = backend.training_devices(args.devices.into())?;
+    let train_device = devices[0].clone();
     train_device.seed(recipe.seed);
-    let devices: Vec<Device> = backend
-        .devices(args.devices.into())?
-        .into_iter()
-        .map(|device| device.autodiff())
-        .collect();
     let mut model = match &pretrained {
         Some(pretrained) => pretrained.model(&recipe.model, &train_device)?,
         None => recipe.model.init(&train_device),
