@@ -21,6 +21,27 @@ impl Note {
     }
 }
 
+/// The notes as one key can sound them: of two notes of a key that start together the longer is
+/// kept, and a note ends where the next one on its key starts. The MIDI writer and the page's
+/// audio render both play these, so a file and its WAV last equally long. Sorted by key.
+pub fn without_overlaps(notes: &[Note]) -> Vec<Note> {
+    let mut notes = notes.to_vec();
+    notes.sort_by(|a, b| {
+        (a.pitch.cmp(&b.pitch))
+            .then(a.start.total_cmp(&b.start))
+            .then(b.end().total_cmp(&a.end()))
+    });
+    notes.dedup_by(|later, kept| later.pitch == kept.pitch && later.start == kept.start);
+    for i in 1..notes.len() {
+        let next = notes[i];
+        let current = &mut notes[i - 1];
+        if current.pitch == next.pitch && current.end() > next.start {
+            current.duration = next.start - current.start;
+        }
+    }
+    notes
+}
+
 /// How the file measured time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "kind")]
@@ -60,4 +81,45 @@ pub struct ScoreInfo {
 pub struct Score {
     pub notes: Vec<Note>,
     pub info: ScoreInfo,
+}
+
+#[cfg(test)]
+mod overlap_tests {
+    use super::*;
+
+    fn note(start: f64, duration: f64, pitch: u8) -> Note {
+        Note {
+            start,
+            duration,
+            pitch,
+            velocity: 80,
+        }
+    }
+
+    #[test]
+    fn a_key_sounds_one_note_at_a_time() {
+        // C4 struck at 0 for 4 beats and again at 1 for 1 beat; D4 twice at 2 (the longer kept).
+        let notes = [
+            note(0.0, 4.0, 60),
+            note(1.0, 1.0, 60),
+            note(2.0, 1.0, 62),
+            note(2.0, 3.0, 62),
+        ];
+        let played = without_overlaps(&notes);
+        assert_eq!(
+            played,
+            vec![note(0.0, 1.0, 60), note(1.0, 1.0, 60), note(2.0, 3.0, 62)]
+        );
+        // The piece ends at beat 5 (D4's longer note): the cut C4 no longer reaches beat 4.
+        let last = played.iter().map(Note::end).fold(0.0, f64::max);
+        assert_eq!(last, 5.0);
+        let other = [note(0.0, 6.0, 60), note(1.0, 1.0, 60)];
+        assert_eq!(
+            without_overlaps(&other)
+                .iter()
+                .map(Note::end)
+                .fold(0.0, f64::max),
+            2.0
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! as a 16-bit mono WAV file.
 
 use motif::Note;
+use motif::score::without_overlaps;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AudioBuffer, BaseAudioContext, OfflineAudioContext};
@@ -15,8 +16,10 @@ const LEAD_SECONDS: f64 = 0.05;
 const TAIL_SECONDS: f64 = 2.0;
 
 /// Renders `notes` (beats) at `bpm`; returns the WAV bytes and the voice it used. Waits for the
-/// piano to load; if it cannot, renders the synthesized voice.
+/// piano to load; if it cannot, renders the synthesized voice. A key's overlapping notes are cut
+/// as the MIDI file cuts them, so the WAV lasts as long as the file.
 pub async fn render(notes: &[Note], bpm: f64) -> Result<(Vec<u8>, &'static str), String> {
+    let notes = without_overlaps(notes);
     let beats_per_second = bpm / 60.0;
     let last = notes.iter().map(|n| n.end()).fold(0.0, f64::max);
     let seconds = LEAD_SECONDS + last / beats_per_second + TAIL_SECONDS;
@@ -30,7 +33,7 @@ pub async fn render(notes: &[Note], bpm: f64) -> Result<(Vec<u8>, &'static str),
     let context: &BaseAudioContext = &offline;
     let (voice, _) = voice_for(context, piano::piano_within(context, 60_000.0).await)?;
     let bus = mixer(context)?;
-    for note in notes {
+    for note in &notes {
         let start = LEAD_SECONDS + note.start / beats_per_second;
         let end = LEAD_SECONDS + note.end() / beats_per_second;
         voice.play(context, &bus, note.pitch, note.velocity, start, end)?;

@@ -4,7 +4,7 @@
 use midly::num::{u4, u7, u15, u24, u28};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 
-use crate::score::Note;
+use crate::score::{Note, without_overlaps};
 
 #[derive(Clone, Debug)]
 pub struct WriteOptions {
@@ -39,27 +39,29 @@ pub fn write_midi(notes: &[Note], options: &WriteOptions) -> Vec<u8> {
             .round()
             .min(MAX_TICK as f64) as u64
     };
+    let beats = |tick: u64| tick as f64 / f64::from(ppq);
 
-    // (start, end, pitch, velocity) in ticks, sorted per key so overlaps can be cut.
-    let mut spans: Vec<(u64, u64, u8, u8)> = notes
+    // On the tick grid first (at least one tick long), so notes that meet on it overlap there.
+    let on_grid: Vec<Note> = notes
         .iter()
         .filter(|n| n.pitch < 128 && n.start.is_finite() && n.duration.is_finite())
         .filter(|n| to_tick(n.start) < MAX_TICK)
         .map(|n| {
             let start = to_tick(n.start);
             let end = to_tick(n.end()).max(start + 1);
-            (start, end, n.pitch, n.velocity.clamp(1, 127))
+            Note {
+                start: beats(start),
+                duration: beats(end) - beats(start),
+                pitch: n.pitch,
+                velocity: n.velocity.clamp(1, 127),
+            }
         })
         .collect();
-    spans.sort_by_key(|&(start, end, pitch, _)| (pitch, start, std::cmp::Reverse(end)));
-    spans.dedup_by(|later, kept| later.2 == kept.2 && later.0 == kept.0);
-    for i in 1..spans.len() {
-        let (next_start, next_pitch) = (spans[i].0, spans[i].2);
-        let current = &mut spans[i - 1];
-        if current.2 == next_pitch && current.1 > next_start {
-            current.1 = next_start;
-        }
-    }
+    // (start, end, pitch, velocity) in ticks.
+    let spans: Vec<(u64, u64, u8, u8)> = without_overlaps(&on_grid)
+        .into_iter()
+        .map(|n| (to_tick(n.start), to_tick(n.end()), n.pitch, n.velocity))
+        .collect();
 
     // (tick, is_on, pitch, velocity): note-offs sort before note-ons on the same tick.
     let mut events: Vec<(u64, bool, u8, u8)> = Vec::with_capacity(spans.len() * 2);
