@@ -1,10 +1,6 @@
 //! One generation request, resolved the same way by `trainer-cli generate` and by the page, so a
 //! model, settings and seed give the same notes and the same MIDI bytes in both.
 
-use rand::SeedableRng;
-use rand::rngs::ChaCha8Rng;
-use rand::seq::IndexedRandom;
-
 use crate::bundle::Manifest;
 use crate::error::MidiError;
 use crate::generate::Generator;
@@ -73,15 +69,20 @@ impl PieceRequest {
         match &self.start {
             Start::Nothing => (Vec::new(), bar_start),
             Start::CorpusExcerpt => {
-                let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-                manifest.primes.choose(&mut rng).map_or_else(
-                    || (Vec::new(), bar_start.clone()),
-                    |p| {
-                        let clock =
-                            MetricClock::new(steps_per_beat, p.time_signature, p.start_step);
-                        (vocab.encode(&p.tokens), clock)
-                    },
-                )
+                // Seeds take the openings in turn: any run of seeds hears them all equally
+                // (they span the style's range of pace, see `trainer-cli export`).
+                let count = manifest.primes.len().max(1) as u64;
+                manifest
+                    .primes
+                    .get((self.seed % count) as usize)
+                    .map_or_else(
+                        || (Vec::new(), bar_start.clone()),
+                        |p| {
+                            let clock =
+                                MetricClock::new(steps_per_beat, p.time_signature, p.start_step);
+                            (vocab.encode(&p.tokens), clock)
+                        },
+                    )
             }
             Start::Notes(notes, signature) => {
                 let ids = vocab.encode(&manifest.tokenizer.encode(notes));

@@ -501,3 +501,36 @@ fn variations_keep_the_start_and_sample_their_own_stream() {
     assert_eq!(piece(1).1, first, "a variation is reproducible");
     assert_ne!(piece(2).1, first);
 }
+
+#[test]
+fn consecutive_seeds_take_every_opening_in_turn() {
+    use motif::piece::{PieceRequest, Start};
+    let vocab = vocabulary();
+    let config = tiny_config(&vocab);
+    let (mut manifest, _) = bundle(config.init(&Device::flex()), config, vocab.clone());
+    manifest.primes = (0..4)
+        .map(|i| motif::bundle::Prime {
+            source: format!("piece {i}"),
+            tokens: vocab.tokens()[1 + i..4 + i].to_vec(),
+            time_signature: Default::default(),
+            start_step: 0,
+        })
+        .collect();
+    let opening = |seed| {
+        PieceRequest {
+            notes: 10,
+            sampling: SamplingConfig::default(),
+            seed,
+            variation: 0,
+            start: Start::CorpusExcerpt,
+            bpm: 120.0,
+        }
+        .prime(&manifest)
+        .0
+    };
+    let mut heard: Vec<Vec<u32>> = (20..24).map(opening).collect();
+    heard.sort();
+    heard.dedup();
+    assert_eq!(heard.len(), 4, "four seeds in a row hear all four openings");
+    assert_eq!(opening(21), opening(25), "and the fifth starts over");
+}
