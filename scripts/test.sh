@@ -20,7 +20,7 @@ cargo clippy --all-targets --locked -- -D warnings
 
 echo "== the web app for wasm32 (warnings are errors)"
 CARGO_TARGET_DIR=$WASM_TARGET_DIR \
-  cargo clippy -p motif-app --target wasm32-unknown-unknown --locked -- -D warnings
+  cargo clippy -p motif-app --target wasm32-unknown-unknown --all-features --locked -- -D warnings
 
 echo "== fuzz target compiles (run it with scripts/fuzz.sh)"
 CARGO_TARGET_DIR=$MOTIF_CACHE/target-fuzz cargo check --manifest-path fuzz/Cargo.toml --quiet

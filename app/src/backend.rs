@@ -1,7 +1,7 @@
 //! Which device runs the model. The CPU (a packed copy of the network, wasm SIMD) when WebGPU is
 //! missing, fails, or is only a software fallback adapter — SwiftShader steps a small network
 //! hundreds of times slower than wasm does. On a hardware adapter each style is loaded on both
-//! and the faster, timed over a few steps, generates (see `bundles::load_style`): at batch 1 a
+//! and the faster, timed over a few steps, generates (see `loading::load_style`): at batch 1 a
 //! small network can step faster on the CPU than a GPU answers one read-back.
 //! `?backend=webgpu` or `?backend=cpu` forces one; `?backend=measure` measures even on a
 //! fallback adapter.
@@ -13,23 +13,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::web::{js_message, query_param};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BackendKind {
-    WebGpu,
-    Cpu,
-}
-
-impl BackendKind {
-    /// The text the page shows (and tests read).
-    pub fn name(self) -> &'static str {
-        match self {
-            BackendKind::WebGpu => "webgpu",
-            BackendKind::Cpu => "cpu",
-        }
-    }
-}
+use crate::protocol::{BackendKind, Preference};
+use crate::web::js_message;
 
 #[derive(Clone)]
 pub struct Backend {
@@ -41,27 +26,6 @@ pub struct Backend {
     pub measure: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Preference {
-    Auto,
-    WebGpu,
-    Cpu,
-    /// As `Auto`, and measure even a fallback adapter against the CPU.
-    Measure,
-}
-
-impl Preference {
-    /// From `?backend=`; anything unknown means automatic.
-    pub fn from_query() -> Preference {
-        match query_param("backend").as_deref() {
-            Some("webgpu") => Preference::WebGpu,
-            Some("cpu") => Preference::Cpu,
-            Some("measure") => Preference::Measure,
-            _ => Preference::Auto,
-        }
-    }
-}
-
 /// What the browser's WebGPU adapter is, asked through JS before burn takes the device.
 struct AdapterInfo {
     description: String,
@@ -69,7 +33,9 @@ struct AdapterInfo {
 }
 
 async fn probe_adapter() -> Result<AdapterInfo, String> {
-    let navigator: JsValue = web_sys::window().ok_or("no window")?.navigator().into();
+    // The worker's navigator: WebGPU is offered to workers as to pages.
+    let navigator =
+        Reflect::get(&js_sys::global(), &"navigator".into()).map_err(|e| js_message(&e))?;
     let gpu = Reflect::get(&navigator, &"gpu".into()).map_err(|e| js_message(&e))?;
     if gpu.is_undefined() || gpu.is_null() {
         return Err("this browser has no WebGPU".into());

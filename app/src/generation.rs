@@ -1,6 +1,7 @@
-//! The streaming loop: one model step per token (the packed CPU step, or burn's tensors with
-//! logits read asynchronously, as WebGPU allows no other way), the page updated and the event
-//! loop let go every few milliseconds so it stays responsive and Stop works.
+//! The streaming loop, run by the engine worker: one model step per token (the packed CPU step,
+//! or burn's tensors with logits read asynchronously, as WebGPU allows no other way), progress
+//! reported every few tens of milliseconds, and the worker's event loop let go every few
+//! milliseconds so a Stop from the page is seen.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -11,13 +12,13 @@ use motif::generate::Generator;
 use motif::model::MusicModel;
 use motif::piece::PieceRequest;
 
-use crate::bundles::LoadedStyle;
+use crate::loading::LoadedStyle;
 use crate::web::{now_ms, yield_now};
 
-/// Work between two yields to the browser (input stays responsive, Stop is seen).
+/// Work between two yields to the worker's event loop (a Stop is seen).
 const SLICE_MS: f64 = 16.0;
-/// Time between two updates of the page: a redraw of the roll costs about as much as a few model
-/// steps, so it is not done on every yield.
+/// Time between two progress reports: each makes the page redraw the roll, which costs about as
+/// much as a few model steps, so it is not done on every yield.
 const PROGRESS_MS: f64 = 60.0;
 
 pub struct Progress<'a> {
@@ -26,7 +27,7 @@ pub struct Progress<'a> {
     pub new_notes: usize,
 }
 
-pub struct Outcome {
+pub struct Finished {
     pub notes: Vec<Note>,
     pub prime_notes: usize,
     pub tokens: usize,
@@ -45,7 +46,7 @@ pub async fn generate(
     generator: &mut Generator,
     cancel: Rc<Cell<bool>>,
     mut on_progress: impl FnMut(Progress),
-) -> Result<Outcome, String> {
+) -> Result<Finished, String> {
     let started = now_ms();
     // Let the click that started this finish before the first (heaviest) step runs.
     yield_now().await;
@@ -83,7 +84,7 @@ pub async fn generate(
             slice_start = now_ms();
         }
     }
-    Ok(Outcome {
+    Ok(Finished {
         notes: generator.notes_now(),
         prime_notes: generator.prime_notes,
         tokens: generator.generated.len(),

@@ -22,7 +22,30 @@ pub fn js_message(value: &JsValue) -> String {
 }
 
 fn window() -> web_sys::Window {
-    web_sys::window().expect("the app runs in a browser window")
+    web_sys::window().expect("the page runs in a browser window")
+}
+
+/// Where relative URLs point from: the page's address, also inside the worker (whose own
+/// address is a blob).
+pub fn set_base(base: String) {
+    BASE.with(|b| *b.borrow_mut() = Some(base));
+}
+
+/// The page's address (what [`set_base`] is given).
+pub fn page_base() -> String {
+    window()
+        .document()
+        .and_then(|d| d.base_uri().ok().flatten())
+        .unwrap_or_default()
+}
+
+fn absolute(url: &str) -> String {
+    BASE.with(|b| {
+        b.borrow()
+            .as_ref()
+            .and_then(|base| Url::new_with_base(url, base).ok())
+            .map_or_else(|| url.to_string(), |u| u.href())
+    })
 }
 
 /// GETs `url` (relative to the page) and returns the body; a non-2xx status is an error.
@@ -30,7 +53,14 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let init = RequestInit::new();
     // Bundles change when models are retrained: revalidate instead of trusting a stale copy.
     init.set_cache(RequestCache::NoCache);
-    let response = JsFuture::from(window().fetch_with_str_and_init(url, &init))
+    let global = js_sys::global();
+    let request = match global.dyn_ref::<web_sys::Window>() {
+        Some(window) => window.fetch_with_str_and_init(&absolute(url), &init),
+        None => global
+            .unchecked_ref::<web_sys::WorkerGlobalScope>()
+            .fetch_with_str_and_init(&absolute(url), &init),
+    };
+    let response = JsFuture::from(request)
         .await
         .map_err(|e| format!("{url}: {}", js_message(&e)))?;
     let response: Response = response.unchecked_into();
@@ -95,15 +125,19 @@ pub fn query_param(name: &str) -> Option<String> {
         .get(name)
 }
 
-/// Milliseconds from a monotonic clock. The generation loop reads it every step: the
-/// `Performance` object is looked up once, since each `window()` lookup costs JS-handle churn
+/// Milliseconds from a monotonic clock (the page's or the worker's). The generation loop reads
+/// it every step: the `Performance` object is looked up once, since each lookup costs JS-handle churn
 /// that showed up as a third of a generation step in the browser profiler.
 pub fn now_ms() -> f64 {
     PERFORMANCE.with(|p| p.as_ref().map(|p| p.now()).unwrap_or(0.0))
 }
 
 thread_local! {
-    static PERFORMANCE: Option<web_sys::Performance> = web_sys::window().and_then(|w| w.performance());
+    static PERFORMANCE: Option<web_sys::Performance> =
+        Reflect::get(&js_sys::global(), &"performance".into())
+            .ok()
+            .and_then(|p| p.dyn_into().ok());
+    static BASE: RefCell<Option<String>> = const { RefCell::new(None) };
     static YIELD_CHANNEL: RefCell<Option<MessageChannel>> = const { RefCell::new(None) };
 }
 

@@ -1,6 +1,8 @@
 //! One generation request, resolved the same way by `trainer-cli generate` and by the page, so a
 //! model, settings and seed give the same notes and the same MIDI bytes in both.
 
+use serde::{Deserialize, Serialize};
+
 use crate::bundle::Manifest;
 use crate::error::MidiError;
 use crate::generate::Generator;
@@ -14,7 +16,7 @@ use crate::score::{Note, Score};
 pub const MAX_PRIME_TOKENS: usize = 256;
 
 /// Where a piece starts.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Start {
     /// The first token is drawn from the corpus's token frequencies.
     Nothing,
@@ -47,7 +49,9 @@ impl Start {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// Everything that names a piece: the same request on the same model writes the same notes.
+/// Serializable, so the page can hand it to the worker that runs the model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PieceRequest {
     /// Notes to generate after the prime.
     pub notes: usize,

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-import { DIST, serve, launch, openPage, byId, waitStatus, setInput, generate } from './harness.mjs';
+import { DIST, serve, launch, openPage, byId, waitStatus, setInput, generate, recordLongTasks } from './harness.mjs';
 
 const arg = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -35,14 +35,6 @@ for (const file of fs.readdirSync(DIST)) {
 const index = JSON.parse(fs.readFileSync(path.join(DIST, 'models', 'index.json'), 'utf8'));
 for (const s of index.styles) console.log(`  models/${s.path}: ${(s.bytes / 1e6).toFixed(2)} MB weights, ${s.parameters} parameters (${s.cell})`);
 
-// Main-thread tasks over 50 ms (the browser's `longtask` entries), which the page's engine
-// should not cause (issue 10 wants none): recorded from the first script on, read in turns.
-const recordLongTasks = (context) => context.addInitScript(() => {
-  window.__longTasks = [];
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) window.__longTasks.push(entry.duration);
-  }).observe({ type: 'longtask', buffered: true });
-});
 const takeLongTasks = (page) => page.evaluate(() => window.__longTasks.splice(0));
 const longTasks = (tasks) => tasks.length ? `${tasks.length}, ${Math.max(...tasks).toFixed(0)} ms` : '0';
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { DIST, serve, launch, openPage, byId, waitStatus, setInput, generate, download } from './harness.mjs';
+import { DIST, serve, launch, openPage, byId, waitStatus, setInput, generate, download, recordLongTasks } from './harness.mjs';
 import { readMidi, writeMidi } from './midi.mjs';
 
 const OUT = path.resolve(process.env.MOTIF_E2E_OUT ?? 'tests/e2e/out');
@@ -57,6 +57,8 @@ test('the page lists every shipped style and says which backend runs', LONG, asy
   const options = await byId(page, 'style-select').locator('option').evaluateAll((os) => os.map((o) => o.value));
   assert.deepEqual(options, index.styles.map((s) => s.id));
   assert.match(await byId(page, 'backend').textContent(), /^(webgpu|cpu)$/);
+  // The model lives in the engine worker: the page's own thread only renders and plays.
+  assert.deepEqual(page.workers().map((w) => new URL(w.url()).pathname), ['/engine-worker.js']);
   await page.screenshot({ path: path.join(OUT, 'loaded.png'), fullPage: true });
   await page.context().close();
 });
@@ -66,8 +68,8 @@ for (const style of index.styles) {
     // The CPU step makes 64 notes in a few milliseconds, too fast to see them stream: it is
     // asked for more. SwiftShader's WebGPU takes ~0.3 s a token, so 64 show it well.
     const length = backend === 'cpu' ? 1500 : 64;
-    test(`${style.id} on ${backend}: ${length} notes stream onto the roll and download as a valid MIDI file`, LONG, async () => {
-      const page = await open(`?backend=${backend}&style=${style.id}`);
+    test(`${style.id} on ${backend}: ${length} notes stream onto the roll and download as a valid MIDI file`, LONG, async (t) => {
+      const page = await open(`?backend=${backend}&style=${style.id}`, recordLongTasks);
       await waitStatus(page, 'idle', 300_000);
       assert.equal(await byId(page, 'backend').textContent(), backend);
       await setInput(page, 'length', length);
@@ -87,6 +89,9 @@ for (const style of index.styles) {
         const expected = cliGenerate(style, { length, seed: 7 });
         assert.ok(bytes.equals(expected), `the page's file equals trainer-cli generate's (${bytes.length} vs ${expected.length} bytes)`);
       }
+      // Reported, not asserted (timings vary by machine): the engine worker should leave the
+      // page's thread no task over 50 ms while loading and generating.
+      t.diagnostic(`main-thread tasks over 50 ms: ${JSON.stringify(await page.evaluate(() => window.__longTasks.map(Math.round)))}`);
       await page.screenshot({ path: path.join(OUT, `${style.id}-${backend}.png`), fullPage: true });
       await page.context().close();
     });

@@ -111,3 +111,13 @@ export async function download(page, button = 'download') {
   for await (const chunk of stream) chunks.push(chunk);
   return { name: file.suggestedFilename(), bytes: Buffer.concat(chunks) };
 }
+
+/// A context setup that records the page's main-thread tasks over 50 ms (the browser's
+/// `longtask` entries) in `window.__longTasks`, from the first script on. The engine worker
+/// should leave the page none (issue 10).
+export const recordLongTasks = (context) => context.addInitScript(() => {
+  window.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) window.__longTasks.push(entry.duration);
+  }).observe({ type: 'longtask', buffered: true });
+});

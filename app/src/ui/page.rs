@@ -1,27 +1,30 @@
 //! The page's shared state, handed to every component through Leptos context, and the actions
 //! that more than one component starts (loading a style, taking a MIDI file as the start).
 //!
-//! Plain data lives in signals; the browser-bound objects (device, models, audio) live in local
-//! stored values, since they cannot cross threads and need not be reactive.
+//! Plain data lives in signals; the browser-bound objects (the engine worker's handle, audio)
+//! live in local stored values, since they cannot cross threads and need not be reactive. The
+//! models and their generators live in the worker ([`crate::worker`]); the page knows them by
+//! key and slot.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use futures::StreamExt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use motif::Note;
 use motif::bundle::{IndexEntry, Snapshot};
-use motif::generate::Generator;
 use motif::piece::{PieceRequest, Start};
 
 use super::piano_roll::Figures;
 use super::settings::Settings;
 use super::style_picker::Card;
 use crate::audio::Player;
-use crate::backend::{self, Backend, Preference};
-use crate::bundles::{LoadedStyle, load_index, load_style};
-use crate::web::{query_param, read_file};
+use crate::bundles::load_index;
+use crate::engine::Engine;
+use crate::protocol::Preference;
+use crate::protocol::{Command, Reply, StyleInfo};
+use crate::web::{page_base, query_param, read_file};
 
 /// One of the pieces a Variations request made.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,21 +97,25 @@ pub(crate) struct Page {
     /// The pieces of the last Variations request, and which one is on the page.
     pub variations: RwSignal<Vec<Variation>>,
     pub shown_variation: RwSignal<Option<u32>>,
-    /// Their generators (for Continue), by variation; the shown one's is in `current`.
-    pub variation_generators: StoredValue<Vec<Option<Generator>>, LocalStorage>,
+    /// The worker's slots holding their generators (for Continue), by variation.
+    pub variation_slots: StoredValue<Vec<u32>>,
     /// Which sound plays (the sampled piano, or the synthesized voice while it loads).
     pub voice: RwSignal<String>,
     /// An audio download being rendered.
     pub rendering: RwSignal<bool>,
 
-    pub backend: StoredValue<Option<Backend>, LocalStorage>,
-    pub loaded: StoredValue<HashMap<String, Rc<LoadedStyle>>, LocalStorage>,
+    pub engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
+    /// The backend's description (adapter and why), before any style's measurement.
+    adapter_detail: StoredValue<String>,
+    pub loaded: StoredValue<HashMap<String, Rc<StyleInfo>>, LocalStorage>,
     pub player: StoredValue<Option<Player>, LocalStorage>,
-    /// Set to stop the generation under way.
-    pub cancel: StoredValue<Rc<Cell<bool>>, LocalStorage>,
+    /// The generation under way (its job in the worker), and whether Stop was pressed.
+    pub running: StoredValue<Option<u32>>,
+    pub stop_requested: StoredValue<bool>,
     pub prime_file: StoredValue<Option<Start>>,
-    /// The generator of the piece on the page, kept so Continue can go on from its state.
-    pub current: StoredValue<Option<Generator>, LocalStorage>,
+    /// The worker's slot with the generator of the piece on the page, so Continue can go on
+    /// from its state.
+    pub current: StoredValue<Option<u32>>,
     /// How many of the piece's notes the player has been given (Play may start mid-generation).
     pub scheduled: StoredValue<usize>,
     /// Play was pressed and waits (briefly) for the piano samples.
@@ -149,15 +156,17 @@ impl Page {
             share_note: RwSignal::new(String::new()),
             variations: RwSignal::new(Vec::new()),
             shown_variation: RwSignal::new(None),
-            variation_generators: StoredValue::new_local(Vec::new()),
+            variation_slots: StoredValue::new(Vec::new()),
             voice: RwSignal::new(String::new()),
             rendering: RwSignal::new(false),
-            backend: StoredValue::new_local(None),
+            engine: StoredValue::new_local(None),
+            adapter_detail: StoredValue::new(String::new()),
             loaded: StoredValue::new_local(HashMap::new()),
             player: StoredValue::new_local(None),
-            cancel: StoredValue::new_local(Rc::new(Cell::new(false))),
+            running: StoredValue::new(None),
+            stop_requested: StoredValue::new(false),
             prime_file: StoredValue::new(None),
-            current: StoredValue::new_local(None),
+            current: StoredValue::new(None),
             scheduled: StoredValue::new(0),
             play_pending: StoredValue::new(false),
             cursor_timer: StoredValue::new(None),
@@ -175,13 +184,31 @@ impl Page {
         self.status.set(Status::Error);
     }
 
-    /// Start-up: pick the backend, then read the style list and load the first (or ?style=) one.
+    /// Start-up: start the engine worker, which picks the backend, then read the style list and
+    /// load the first (or ?style=) one.
     pub(crate) fn start(self) {
+        let engine = match Engine::spawn() {
+            Ok(engine) => engine,
+            Err(message) => return self.fail(format!("The engine could not start: {message}")),
+        };
+        self.engine.set_value(Some(engine.clone()));
         spawn_local(async move {
-            let chosen = backend::choose(Preference::from_query()).await;
-            self.backend_name.set(chosen.kind.name().into());
-            self.backend_detail.set(chosen.detail.clone());
-            self.backend.set_value(Some(chosen));
+            let (_, mut replies) = engine.request(|job| Command::Start {
+                job,
+                preference: Preference::from_query(),
+                base: page_base(),
+            });
+            match replies.next().await {
+                Some(Reply::Backend { kind, detail, .. }) => {
+                    self.backend_name.set(kind.name().into());
+                    self.backend_detail.set(detail.clone());
+                    self.adapter_detail.set_value(detail);
+                }
+                Some(Reply::Failed { message, .. }) => {
+                    return self.fail(format!("The engine could not start: {message}"));
+                }
+                _ => return self.fail("The engine could not start.".into()),
+            }
             match load_index().await {
                 Ok(index) => {
                     let wanted = query_param("style")
@@ -209,7 +236,7 @@ impl Page {
     /// (`trainer-cli tune`), the first one shown takes a shared link's settings over them, and
     /// its shipped model offers its earlier epochs; moving between epochs keeps the settings as
     /// they are, so epochs are compared alike.
-    fn show_style(&self, style: &LoadedStyle) {
+    fn show_style(&self, style: &StyleInfo) {
         let settings = self.settings;
         let id = &style.manifest.style.id;
         if self.settings_from.with_value(|from| from != id) {
@@ -239,10 +266,7 @@ impl Page {
         // Where the backend was measured per style, say which engine generates this one.
         if let Some(measured) = &style.measured {
             self.backend_name.set(style.runs_on.name().into());
-            let adapter = self
-                .backend
-                .with_value(|b| b.as_ref().map(|b| b.detail.clone()))
-                .unwrap_or_default();
+            let adapter = self.adapter_detail.get_value();
             self.backend_detail.set(format!("{adapter} · {measured}"));
         }
         self.card.set(Some(Card::of(style)));
@@ -273,11 +297,20 @@ impl Page {
         }
         self.card.set(None);
         self.status.set(Status::Loading);
-        let Some(backend) = self.backend.with_value(Clone::clone) else {
+        let Some(engine) = self.engine.with_value(Clone::clone) else {
             return;
         };
         spawn_local(async move {
-            let result = load_style(&path, &backend).await;
+            let (_, mut replies) = engine.request(|job| Command::Load {
+                job,
+                key: key.clone(),
+                path,
+            });
+            let result = match replies.next().await {
+                Some(Reply::Loaded { style, .. }) => Ok(*style),
+                Some(Reply::Failed { message, .. }) => Err(message),
+                _ => Err("the engine did not answer".into()),
+            };
             if self.model_key() != key {
                 return; // the user moved on while this loaded
             }

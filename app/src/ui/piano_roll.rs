@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::page::Page;
-use crate::generation::Outcome;
+use crate::protocol::Outcome;
 use crate::roll;
 
 /// How the last generation went: shown under the roll, and read by the browser benchmark.
@@ -19,14 +19,14 @@ pub(crate) struct Figures {
 }
 
 impl Figures {
-    /// How a generation went, counting only what it added to a piece that already held
-    /// `notes_before` new notes from `tokens_before` tokens (Continue).
-    pub(crate) fn of(outcome: &Outcome, notes_before: usize, tokens_before: usize) -> Figures {
+    /// How a generation went, counting only what it added to the piece (Continue adds to one
+    /// that already held notes).
+    pub(crate) fn of(outcome: &Outcome) -> Figures {
         Figures {
             first_note_ms: outcome.first_note_ms.unwrap_or(outcome.total_ms),
             total_ms: outcome.total_ms,
-            notes: (outcome.notes.len() - outcome.prime_notes).saturating_sub(notes_before),
-            tokens: outcome.tokens - tokens_before,
+            notes: (outcome.notes - outcome.prime_notes).saturating_sub(outcome.notes_before),
+            tokens: outcome.tokens - outcome.tokens_before,
         }
     }
 

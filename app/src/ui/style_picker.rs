@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::page::Page;
-use crate::bundles::LoadedStyle;
+use crate::protocol::StyleInfo;
 
 /// What the model card shows, taken from the manifest once.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,7 +19,7 @@ pub(crate) struct Card {
 }
 
 impl Card {
-    pub(crate) fn of(style: &LoadedStyle) -> Card {
+    pub(crate) fn of(style: &StyleInfo) -> Card {
         let m = &style.manifest;
         let t = &m.training;
         Card {

@@ -1,20 +1,16 @@
 //! Generate, Continue, Stop, Play, Download and Copy link: the buttons, and what they do.
 
-use std::cell::Cell;
-use std::rc::Rc;
 use std::time::Duration;
 
-use burn::prelude::Device;
+use futures::StreamExt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use motif::generate::Generator;
 use motif::piece::PieceRequest;
 
 use super::page::{Page, Status, Variation};
 use super::piano_roll::Figures;
 use crate::audio::{Player, piano, wav};
-use crate::bundles::LoadedStyle;
-use crate::generation::generate;
+use crate::protocol::{Command, Outcome, Reply};
 use crate::web::download;
 
 /// Pieces one Variations request makes.
@@ -25,14 +21,6 @@ const VARIATIONS: u32 = 4;
 const PIANO_PATIENCE_MS: f64 = 3000.0;
 
 impl Page {
-    fn style_and_device(&self, id: &str) -> Option<(Rc<LoadedStyle>, Device)> {
-        let style = self.loaded.with_value(|m| m.get(id).cloned())?;
-        let device = self
-            .backend
-            .with_value(|b| b.as_ref().map(|b| b.device.clone()))?;
-        Some((style, device))
-    }
-
     /// Hands the player the notes that arrived since it last had some (generation runs ahead
     /// of playback).
     fn follow_playback(&self) {
@@ -55,43 +43,81 @@ impl Page {
         }
     }
 
-    /// Runs `generator` on to `request.notes` new notes and shows the piece as it grows.
-    fn run(
+    /// Has the worker generate into `slot` (a new piece, or the one there taken up again) and
+    /// shows the notes as they arrive; returns how it went.
+    async fn generate_in_worker(
         self,
-        style: Rc<LoadedStyle>,
-        key: String,
-        device: Device,
-        request: PieceRequest,
-        mut generator: Generator,
-    ) {
-        let flag = self.begin_generation();
-        let (notes_before, tokens_before) = (generator.new_notes(), generator.generated.len());
-        spawn_local(async move {
-            let result = generate(
-                &style,
-                &device,
-                &request,
-                &mut generator,
-                flag,
-                |progress| {
-                    self.notes.set(progress.notes.to_vec());
-                    self.prime_count.set(progress.prime_notes);
-                    self.new_count.set(progress.new_notes);
+        key: &str,
+        request: &PieceRequest,
+        slot: u32,
+        resume: bool,
+    ) -> Result<Outcome, String> {
+        let engine = self
+            .engine
+            .with_value(Clone::clone)
+            .ok_or("the engine has not started")?;
+        let (job, mut replies) = engine.request(|job| Command::Generate {
+            job,
+            key: key.to_string(),
+            slot,
+            request: request.clone(),
+            resume,
+        });
+        self.running.set_value(Some(job));
+        if self.stop_requested.get_value() {
+            engine.stop(job);
+        }
+        let mut result = Err("the engine did not answer".to_string());
+        while let Some(reply) = replies.next().await {
+            match reply {
+                Reply::Notes {
+                    from,
+                    notes,
+                    prime_notes,
+                    new_notes,
+                    ..
+                } => {
+                    self.notes.update(|all| {
+                        all.truncate(from);
+                        all.extend(notes);
+                    });
+                    self.prime_count.set(prime_notes);
+                    self.new_count.set(new_notes);
                     self.follow_playback();
-                },
-            )
-            .await;
-            match result {
-                Ok(outcome) => {
-                    self.figures
-                        .set(Some(Figures::of(&outcome, notes_before, tokens_before)));
-                    let generated = outcome.notes.len() - outcome.prime_notes;
+                }
+                Reply::Done {
+                    from,
+                    notes,
+                    outcome,
+                    ..
+                } => {
+                    self.notes.update(|all| {
+                        all.truncate(from);
+                        all.extend(notes);
+                    });
                     self.prime_count.set(outcome.prime_notes);
-                    self.new_count.set(generated);
-                    self.notes.set(outcome.notes);
+                    self.new_count.set(outcome.notes - outcome.prime_notes);
                     self.follow_playback();
+                    result = Ok(outcome);
+                }
+                Reply::Failed { message, .. } => result = Err(message),
+                _ => {}
+            }
+        }
+        self.running.set_value(None);
+        result
+    }
+
+    /// Generates into `slot` until the piece holds `request.notes` new notes, showing it as it
+    /// grows, and makes it the piece on the page.
+    fn run(self, key: String, request: PieceRequest, slot: u32, resume: bool) {
+        self.begin_generation();
+        spawn_local(async move {
+            match self.generate_in_worker(&key, &request, slot, resume).await {
+                Ok(outcome) => {
+                    self.figures.set(Some(Figures::of(&outcome)));
                     self.piece.set(Some((request, key)));
-                    self.current.set_value(Some(generator));
+                    self.current.set_value(Some(slot));
                     self.status.set(Status::Done);
                 }
                 Err(message) => self.fail(message),
@@ -99,28 +125,39 @@ impl Page {
         });
     }
 
+    /// Stop: the worker ends the generation under way (and a Variations request makes no more).
+    pub(crate) fn stop_generation(&self) {
+        self.stop_requested.set_value(true);
+        if let (Some(job), Some(engine)) = (
+            self.running.get_value(),
+            self.engine.with_value(Clone::clone),
+        ) {
+            engine.stop(job);
+        }
+    }
+
     /// Clears what the last piece left (playback, variations, the roll's scroll, its figures and
-    /// errors) and marks the page generating; returns the new run's Stop flag.
-    fn begin_generation(&self) -> Rc<Cell<bool>> {
+    /// errors) and marks the page generating.
+    fn begin_generation(&self) {
         self.stop_playing();
         self.clear_variations();
         self.roll_scroll.set(None);
         self.error.set(String::new());
         self.piece.set(None);
         self.figures.set(None);
+        self.stop_requested.set_value(false);
         self.status.set(Status::Generating);
-        let flag = Rc::new(Cell::new(false));
-        self.cancel.set_value(flag.clone());
-        flag
     }
 
-    /// The selected model and the request the settings make, or `None` (with the reason shown
-    /// where a setting is wrong).
-    fn new_request(&self) -> Option<(String, Rc<LoadedStyle>, Device, PieceRequest)> {
+    /// The selected model's key and the request the settings make, or `None` (with the reason
+    /// shown where a setting is wrong).
+    fn new_request(&self) -> Option<(String, PieceRequest)> {
         let key = self.model_key();
-        let (style, device) = self.style_and_device(&key)?;
+        if !self.loaded.with_value(|m| m.contains_key(&key)) {
+            return None;
+        }
         match self.settings.request(self.prime_file.get_value()) {
-            Ok(request) => Some((key, style, device, request)),
+            Ok(request) => Some((key, request)),
             Err(message) => {
                 self.error.set(message);
                 None
@@ -128,75 +165,70 @@ impl Page {
         }
     }
 
+    fn new_slot(&self) -> Option<u32> {
+        self.engine.with_value(|e| e.as_ref().map(|e| e.new_slot()))
+    }
+
     pub(crate) fn generate(self) {
-        let Some((key, style, device, request)) = self.new_request() else {
+        let Some((key, request)) = self.new_request() else {
+            return;
+        };
+        let Some(slot) = self.new_slot() else {
             return;
         };
         self.notes.set(Vec::new());
         self.new_count.set(0);
         self.play_from.set(0.0);
-        let generator = request.generator(&style.manifest);
-        self.run(style, key, device, request, generator);
+        self.run(key, request, slot, false);
     }
 
     fn clear_variations(&self) {
         self.variations.set(Vec::new());
         self.shown_variation.set(None);
-        self.variation_generators.set_value(Vec::new());
+        self.variation_slots.set_value(Vec::new());
     }
 
     /// Variations: [`VARIATIONS`] pieces of the request, each with the same start and its own
     /// random stream (`--variation k`), one after another; the first is shown, and a tab shows
     /// (and keeps, for Play, Download, Continue and the link) any other.
     pub(crate) fn generate_variations(self) {
-        let Some((key, style, device, base)) = self.new_request() else {
+        let Some((key, base)) = self.new_request() else {
             return;
         };
-        let flag = self.begin_generation();
+        self.begin_generation();
         self.play_from.set(0.0);
         self.current.set_value(None);
         self.notes.set(Vec::new());
         self.new_count.set(0);
         spawn_local(async move {
             let mut made = Vec::new();
-            let mut generators = Vec::new();
+            let mut slots = Vec::new();
             for k in 1..=VARIATIONS {
                 let request = PieceRequest {
                     variation: k,
                     ..base.clone()
                 };
-                let mut generator = request.generator(&style.manifest);
-                let result = generate(
-                    &style,
-                    &device,
-                    &request,
-                    &mut generator,
-                    flag.clone(),
-                    |progress| {
-                        self.notes.set(progress.notes.to_vec());
-                        self.prime_count.set(progress.prime_notes);
-                        self.new_count.set(progress.new_notes);
-                    },
-                )
-                .await;
-                match result {
+                let Some(slot) = self.new_slot() else {
+                    return;
+                };
+                match self.generate_in_worker(&key, &request, slot, false).await {
                     Ok(outcome) => {
                         made.push(Variation {
                             request,
                             key: key.clone(),
-                            figures: Figures::of(&outcome, 0, 0),
-                            notes: outcome.notes,
+                            figures: Figures::of(&outcome),
+                            notes: self.notes.get_untracked(),
                             prime_notes: outcome.prime_notes,
                         });
-                        generators.push(Some(generator));
+                        slots.push(slot);
                     }
                     Err(message) => return self.fail(message),
                 }
-                if flag.get() {
+                if self.stop_requested.get_value() {
                     break; // Stop keeps the variations made so far
                 }
             }
-            self.variation_generators.set_value(generators);
+            self.variation_slots.set_value(slots);
             self.variations.set(made);
             self.status.set(Status::Done);
             self.show_variation(1);
@@ -212,17 +244,10 @@ impl Page {
             return;
         };
         self.stop_playing();
-        let previous = self.shown_variation.get_untracked();
-        let mut held = None;
-        self.current.update_value(|g| held = g.take());
-        let mut shown = None;
-        self.variation_generators.update_value(|all| {
-            if let Some(slot) = previous.and_then(|p| all.get_mut(p as usize - 1)) {
-                *slot = held;
-            }
-            shown = all.get_mut(k as usize - 1).and_then(Option::take);
-        });
-        self.current.set_value(shown);
+        let slot = self
+            .variation_slots
+            .with_value(|slots| slots.get(k as usize - 1).copied());
+        self.current.set_value(slot);
         self.shown_variation.set(Some(k));
         self.settings.variation.set(k.to_string());
         self.prime_count.set(variation.prime_notes);
@@ -241,9 +266,6 @@ impl Page {
         let Some((request, key)) = self.piece.get_untracked() else {
             return;
         };
-        let Some((style, device)) = self.style_and_device(&key) else {
-            return;
-        };
         let more = match self.settings.notes() {
             Ok(more) => more,
             Err(message) => {
@@ -251,16 +273,14 @@ impl Page {
                 return;
             }
         };
-        let mut taken = None;
-        self.current.update_value(|g| taken = g.take());
-        let Some(generator) = taken else {
+        let Some(slot) = self.current.get_value() else {
             return;
         };
         let request = PieceRequest {
             notes: request.notes + more,
             ..request
         };
-        self.run(style, key, device, request, generator);
+        self.run(key, request, slot, true);
     }
 
     fn stop_playing(&self) {
@@ -492,7 +512,7 @@ pub fn Transport() -> impl IntoView {
             <button data-testid="generate" class="primary" disabled=move || busy() || page.card.get().is_none() on:click=move |_| page.generate()>"Generate"</button>
             <button data-testid="continue" title="Add Length more notes to this piece, from where the network stopped, with the same settings" disabled=move || busy() || piece.get().is_none() on:click=move |_| page.continue_piece()>"Continue"</button>
             <button data-testid="variations" title="Four versions of this request: the same start, different choices; pick one below" disabled=move || busy() || page.card.get().is_none() on:click=move |_| page.generate_variations()>"Variations"</button>
-            <button data-testid="stop" disabled=move || status.get() != Status::Generating on:click=move |_| page.cancel.with_value(|flag| flag.set(true))>"Stop"</button>
+            <button data-testid="stop" disabled=move || status.get() != Status::Generating on:click=move |_| page.stop_generation()>"Stop"</button>
             <button data-testid="play" disabled=move || notes.get().is_empty() on:click=move |_| page.toggle_play()>
                 {move || if cursor.get().is_some() { "Stop playing" } else { "Play" }}
             </button>
