@@ -220,11 +220,11 @@ fn title_case(id: &str) -> String {
         .join(" ")
 }
 
-/// Openings of a few training pieces that span the corpus's range of pace: the eligible pieces
-/// sorted by mean note length and cut into `PRIMES` equal slices, and from each the piece nearest
-/// its slice's mean, so the openings' mean pace is the corpus's. A network keeps the pace of the
-/// opening it continues: 8 openings drawn at random made Beethoven hurried (their pieces average
-/// 0.50 beats a note where the corpus's average 0.61, and the generated notes were 0.49).
+/// Openings of a few training pieces that span the corpus's range of pace: one from each of
+/// `PRIMES` slices of the eligible pieces sorted by mean note length, so that the openings' mean
+/// pace is near the corpus's (see [`spread_of`]). A network keeps the pace of the opening it
+/// continues: 8 openings drawn at random made Beethoven hurried (their pieces average 0.50
+/// beats a note where the corpus's average 0.61, and the generated notes were 0.49).
 fn pick_primes(data: &Prepared, tokenizer: &Tokenizer) -> Vec<Prime> {
     let eligible: Vec<usize> = (0..data.train.len())
         .filter(|&i| data.train_token_len(i) >= PRIME_TOKENS)
@@ -248,21 +248,24 @@ fn pick_primes(data: &Prepared, tokenizer: &Tokenizer) -> Vec<Prime> {
         .collect()
 }
 
-/// `count` indices into `values`, one per equal slice of them in sorted order: the value nearest
-/// its slice's mean. Their mean is close to the mean of all, and they span the range.
+/// `count` indices into `values`, one per equal slice of them in sorted order, each chosen so
+/// the mean of those chosen so far stays nearest the mean of their slices: they span the range,
+/// and their mean is the mean of all (a skewed tail, Beethoven's few slow pieces, included).
 fn spread_of(values: &[f64], count: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
     let slices = count.min(order.len());
+    let (mut target, mut chosen) = (0.0, 0.0);
     (0..slices)
         .filter_map(|k| {
             let slice = &order[k * order.len() / slices..(k + 1) * order.len() / slices];
-            let mean = slice.iter().map(|&i| values[i]).sum::<f64>() / slice.len() as f64;
-            slice.iter().copied().min_by(|&a, &b| {
-                (values[a] - mean)
-                    .abs()
-                    .total_cmp(&(values[b] - mean).abs())
-            })
+            target += slice.iter().map(|&i| values[i]).sum::<f64>() / slice.len() as f64;
+            let pick = slice.iter().copied().min_by(|&a, &b| {
+                let miss = |i: usize| (chosen + values[i] - target).abs();
+                miss(a).total_cmp(&miss(b))
+            })?;
+            chosen += values[pick];
+            Some(pick)
         })
         .collect()
 }
