@@ -107,6 +107,9 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let out = &out;
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create {} (is it writable?)", out.display()))?;
+    if parent.is_none() {
+        remove_old_snapshots(out)?;
+    }
     let loss_plot = dir.root.join("loss.svg");
     let loss_plot = if parent.is_none() && loss_plot.exists() {
         write_atomic(&out.join("loss.svg"), &std::fs::read(&loss_plot)?)?;
@@ -204,6 +207,31 @@ pub fn run(args: &ExportArgs) -> Result<()> {
 
 fn snapshot_folder(epoch: usize) -> String {
     format!("epoch-{epoch}")
+}
+
+/// A new bundle starts with no snapshots (they are exported after it, with --snapshot-of), so
+/// snapshot folders an earlier export left in `out` belong to another run: they go, rather than
+/// ship unlisted beside the new model.
+fn remove_old_snapshots(out: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(out)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let snapshot = name
+            .strip_prefix("epoch-")
+            .is_some_and(|n| n.parse::<usize>().is_ok());
+        if snapshot && path.join(MANIFEST_FILE).is_file() {
+            std::fs::remove_dir_all(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+            eprintln!(
+                "removed {}: a snapshot of an earlier export",
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn title_case(id: &str) -> String {

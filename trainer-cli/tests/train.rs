@@ -271,6 +271,38 @@ fn train_resume_export_generate() {
         "{index}"
     );
 
+    // An earlier epoch as a snapshot of the bundle ("hear it learn"), listed in its manifest;
+    // exporting a new bundle over it removes the snapshot rather than shipping it unlisted.
+    ok(&trainer(&[
+        "export",
+        "--run",
+        path(&run),
+        "--epoch",
+        "1",
+        "--snapshot-of",
+        path(&early),
+        "--dtype",
+        "int8",
+    ]));
+    let listed = |bundle: &Path| -> usize {
+        let text = std::fs::read_to_string(bundle.join("manifest.json")).unwrap();
+        let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+        manifest["snapshots"].as_array().map_or(0, Vec::len)
+    };
+    assert!(early.join("epoch-1/weights.bpk").exists());
+    assert_eq!(listed(&early), 1);
+    ok(&trainer(&[
+        "export",
+        "--run",
+        path(&run),
+        "--out",
+        path(&early),
+        "--style",
+        "early",
+    ]));
+    assert!(!early.join("epoch-1").exists(), "the old snapshot is gone");
+    assert_eq!(listed(&early), 0);
+
     // A damaged bundle is a clear error.
     let weights = bundle.join("weights.bpk");
     let mut bytes = std::fs::read(&weights).unwrap();
