@@ -14,36 +14,12 @@ use crate::protocol::{BackendKind, StyleInfo};
 use crate::web::{fetch_bytes, fetch_text, now_ms, yield_now};
 
 pub struct LoadedStyle {
-    pub manifest: Manifest,
+    /// What the page is told of it (the manifest, sizes, timings, which engine generates).
+    pub info: StyleInfo,
     pub model: MusicModel,
-    /// On the CPU: the network's packed copy, which steps a token without tensors.
+    /// On the CPU: the network's packed copy, which steps a token without tensors; when set,
+    /// it generates rather than the model on WebGPU.
     pub packed: Option<PackedModel>,
-    /// Bytes downloaded (manifest + weights).
-    pub download_bytes: usize,
-    /// Fetch + verify + upload, and the warm-up step (shader compilation on WebGPU).
-    pub load_ms: f64,
-    pub warmup_ms: f64,
-    /// URL of the loss curve image, if the bundle has one.
-    pub loss_plot: Option<String>,
-    /// What generates: the packed CPU copy when `packed` is set, else the model on WebGPU.
-    pub runs_on: BackendKind,
-    /// Both engines' timings, where they were measured against each other.
-    pub measured: Option<String>,
-}
-
-impl LoadedStyle {
-    /// What the page shows of it.
-    pub fn info(&self) -> StyleInfo {
-        StyleInfo {
-            manifest: self.manifest.clone(),
-            download_bytes: self.download_bytes,
-            load_ms: self.load_ms,
-            warmup_ms: self.warmup_ms,
-            loss_plot: self.loss_plot.clone(),
-            runs_on: self.runs_on,
-            measured: self.measured.clone(),
-        }
-    }
 }
 
 /// Fetches, verifies (schema, size, checksum, config fit) and warms up one style's bundle.
@@ -94,19 +70,21 @@ pub async fn load_style(path: &str, backend: &Backend) -> Result<LoadedStyle, St
         .as_ref()
         .map(|file| format!("{folder}/{file}"));
     Ok(LoadedStyle {
-        download_bytes,
-        load_ms: loaded - started,
-        warmup_ms: now_ms() - loaded,
-        loss_plot,
-        runs_on: if packed.is_some() {
-            BackendKind::Cpu
-        } else {
-            BackendKind::WebGpu
+        info: StyleInfo {
+            download_bytes,
+            load_ms: loaded - started,
+            warmup_ms: now_ms() - loaded,
+            loss_plot,
+            runs_on: if packed.is_some() {
+                BackendKind::Cpu
+            } else {
+                BackendKind::WebGpu
+            },
+            measured,
+            manifest,
         },
-        measured,
         model,
         packed,
-        manifest,
     })
 }
 

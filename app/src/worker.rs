@@ -90,7 +90,7 @@ impl Engine {
                 let reply = match self.load(&key, &path).await {
                     Ok(style) => Reply::Loaded {
                         job,
-                        style: Box::new(style.info()),
+                        style: Box::new(style.info.clone()),
                     },
                     Err(message) => Reply::Failed { job, message },
                 };
@@ -161,7 +161,7 @@ impl Engine {
         };
         let mut generator = match (taken, resume) {
             (Some(generator), _) => generator,
-            (None, false) => request.generator(&style.manifest),
+            (None, false) => request.generator(&style.info.manifest),
             (None, true) => return Err("this piece can no longer be continued".into()),
         };
         let (notes_before, tokens_before) = (generator.new_notes(), generator.generated.len());

@@ -461,6 +461,18 @@ fn packed_step_equals_burns_forward() {
     assert_eq!(on_burn.generated, on_packed.generated);
 }
 
+/// Four short openings of distinct tokens, as `export` ships corpus openings.
+fn four_openings(vocab: &Vocabulary) -> Vec<motif::bundle::Prime> {
+    (0..4)
+        .map(|i| motif::bundle::Prime {
+            source: format!("piece {i}"),
+            tokens: vocab.tokens()[1 + i..4 + i].to_vec(),
+            time_signature: Default::default(),
+            start_step: 0,
+        })
+        .collect()
+}
+
 #[test]
 fn variations_keep_the_start_and_sample_their_own_stream() {
     use motif::piece::{PieceRequest, Start};
@@ -470,14 +482,7 @@ fn variations_keep_the_start_and_sample_their_own_stream() {
     let config = tiny_config(&vocab);
     let model = config.init(&device);
     let (mut manifest, _) = bundle(model.clone(), config, vocab.clone());
-    manifest.primes = (0..4)
-        .map(|i| motif::bundle::Prime {
-            source: format!("piece {i}"),
-            tokens: vocab.tokens()[1 + i..4 + i].to_vec(),
-            time_signature: Default::default(),
-            start_step: 0,
-        })
-        .collect();
+    manifest.primes = four_openings(&vocab);
     let piece = |variation| {
         let request = PieceRequest {
             notes: 30,
@@ -508,14 +513,7 @@ fn consecutive_seeds_take_every_opening_in_turn() {
     let vocab = vocabulary();
     let config = tiny_config(&vocab);
     let (mut manifest, _) = bundle(config.init(&Device::flex()), config, vocab.clone());
-    manifest.primes = (0..4)
-        .map(|i| motif::bundle::Prime {
-            source: format!("piece {i}"),
-            tokens: vocab.tokens()[1 + i..4 + i].to_vec(),
-            time_signature: Default::default(),
-            start_step: 0,
-        })
-        .collect();
+    manifest.primes = four_openings(&vocab);
     let opening = |seed| {
         PieceRequest {
             notes: 10,
