@@ -12,7 +12,8 @@ use crate::web::query_param;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Command {
     /// Choose the backend (answered by [`Reply::Backend`]). `base` is the page's address: the
-    /// worker's own address is a blob, so it resolves the models' URLs against this one.
+    /// worker resolves the models' URLs against it, so they mean what they mean on the page
+    /// (a `<base>` element or a page below the site's root included).
     Start {
         job: u32,
         preference: Preference,

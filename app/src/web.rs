@@ -26,7 +26,7 @@ fn window() -> web_sys::Window {
 }
 
 /// Where relative URLs point from: the page's address, also inside the worker (whose own
-/// address is a blob).
+/// address is its script's).
 pub fn set_base(base: String) {
     BASE.with(|b| *b.borrow_mut() = Some(base));
 }
