@@ -13,6 +13,7 @@ use motif::model::MusicModel;
 use motif::piece::PieceRequest;
 
 use crate::loading::LoadedStyle;
+use crate::protocol::Outcome;
 use crate::web::{now_ms, yield_now};
 
 /// Work between two yields to the worker's event loop (a Stop is seen).
@@ -27,13 +28,11 @@ pub struct Progress<'a> {
     pub new_notes: usize,
 }
 
+/// The piece as the run left it (its notes still waiting for a duration included), and how
+/// the run went.
 pub struct Finished {
     pub notes: Vec<Note>,
-    pub prime_notes: usize,
-    pub tokens: usize,
-    /// From the call to the first generated note, and for the whole run.
-    pub first_note_ms: Option<f64>,
-    pub total_ms: f64,
+    pub outcome: Outcome,
 }
 
 /// Runs `generator` until the piece holds `request.notes` new notes (or Stop), streaming
@@ -50,7 +49,7 @@ pub async fn generate(
     let started = now_ms();
     // Let the click that started this finish before the first (heaviest) step runs.
     yield_now().await;
-    let already = generator.new_notes();
+    let (already, tokens_before) = (generator.new_notes(), generator.generated.len());
     let mut first_note_ms = None;
     let mut slice_start = now_ms();
     let mut shown_at = slice_start;
@@ -84,12 +83,18 @@ pub async fn generate(
             slice_start = now_ms();
         }
     }
+    let notes = generator.notes_now();
     Ok(Finished {
-        notes: generator.notes_now(),
-        prime_notes: generator.prime_notes,
-        tokens: generator.generated.len(),
-        first_note_ms,
-        total_ms: now_ms() - started,
+        outcome: Outcome {
+            notes: notes.len(),
+            prime_notes: generator.prime_notes,
+            tokens: generator.generated.len(),
+            notes_before: already,
+            tokens_before,
+            first_note_ms,
+            total_ms: now_ms() - started,
+        },
+        notes,
     })
 }
 

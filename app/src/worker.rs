@@ -17,7 +17,7 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use crate::backend::{self, Backend};
 use crate::generation::generate;
 use crate::loading::{LoadedStyle, load_style};
-use crate::protocol::{Command, Outcome, Reply};
+use crate::protocol::{Command, Reply};
 use crate::web::set_base;
 
 /// Generators kept for Continue: the latest slots only (a request with variations fills
@@ -154,17 +154,14 @@ impl Engine {
             .as_ref()
             .map(|b| b.device.clone())
             .ok_or("the engine has no backend yet")?;
-        let taken = if resume {
-            self.slots.borrow_mut().remove(&slot)
+        let mut generator = if resume {
+            self.slots
+                .borrow_mut()
+                .remove(&slot)
+                .ok_or("this piece can no longer be continued")?
         } else {
-            None
+            request.generator(&style.info.manifest)
         };
-        let mut generator = match (taken, resume) {
-            (Some(generator), _) => generator,
-            (None, false) => request.generator(&style.info.manifest),
-            (None, true) => return Err("this piece can no longer be continued".into()),
-        };
-        let (notes_before, tokens_before) = (generator.new_notes(), generator.generated.len());
         // Notes the page already holds for good: none of a new piece; of a piece taken up
         // again, those before any that were still waiting for a duration.
         let mut sent = if resume { generator.notes.len() } else { 0 };
@@ -191,15 +188,7 @@ impl Engine {
             job,
             from,
             notes: finished.notes[from..].to_vec(),
-            outcome: Outcome {
-                notes: finished.notes.len(),
-                prime_notes: finished.prime_notes,
-                tokens: finished.tokens,
-                notes_before,
-                tokens_before,
-                first_note_ms: finished.first_note_ms,
-                total_ms: finished.total_ms,
-            },
+            outcome: finished.outcome,
         });
         let mut slots = self.slots.borrow_mut();
         slots.insert(slot, generator);

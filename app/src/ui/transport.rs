@@ -43,6 +43,23 @@ impl Page {
         }
     }
 
+    /// Notes from the worker: the piece from index `from` on (see [`Reply::Notes`]).
+    fn take_notes(
+        &self,
+        from: usize,
+        notes: Vec<motif::Note>,
+        prime_notes: usize,
+        new_notes: usize,
+    ) {
+        self.notes.update(|all| {
+            all.truncate(from);
+            all.extend(notes);
+        });
+        self.prime_count.set(prime_notes);
+        self.new_count.set(new_notes);
+        self.follow_playback();
+    }
+
     /// Has the worker generate into `slot` (a new piece, or the one there taken up again) and
     /// shows the notes as they arrive; returns how it went.
     async fn generate_in_worker(
@@ -73,31 +90,18 @@ impl Page {
                 Reply::Notes {
                     from,
                     notes,
-                    prime_notes,
                     new_notes,
+                    prime_notes,
                     ..
-                } => {
-                    self.notes.update(|all| {
-                        all.truncate(from);
-                        all.extend(notes);
-                    });
-                    self.prime_count.set(prime_notes);
-                    self.new_count.set(new_notes);
-                    self.follow_playback();
-                }
+                } => self.take_notes(from, notes, prime_notes, new_notes),
                 Reply::Done {
                     from,
                     notes,
                     outcome,
                     ..
                 } => {
-                    self.notes.update(|all| {
-                        all.truncate(from);
-                        all.extend(notes);
-                    });
-                    self.prime_count.set(outcome.prime_notes);
-                    self.new_count.set(outcome.notes - outcome.prime_notes);
-                    self.follow_playback();
+                    let new_notes = outcome.notes - outcome.prime_notes;
+                    self.take_notes(from, notes, outcome.prime_notes, new_notes);
                     result = Ok(outcome);
                 }
                 Reply::Failed { message, .. } => result = Err(message),
