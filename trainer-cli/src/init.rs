@@ -133,7 +133,8 @@ impl Pretrained {
                     .and_then(|record| config.init(device).try_load_record(record))
                     .map_err(|e| anyhow::anyhow!("{e}"))
             } else {
-                load_weights(&self.model, self.weights.clone(), device).map_err(Into::into)
+                // `config`, not the pretrained run's own: its dropout is the fine-tune's.
+                load_weights(config, self.weights.clone(), device).map_err(Into::into)
             };
         loaded.with_context(|| format!("--init {}", self.source))
     }

@@ -708,6 +708,15 @@ fn fine_tuning_starts_from_a_pretrained_run_or_bundle() {
     let first_loss =
         |run: &Path| -> f64 { losses(run)[0].split(',').nth(1).unwrap().parse().unwrap() };
     assert!(first_loss(&tuned) < first_loss(&base));
+    // The fine-tune's own dropout applies (a small corpus may want more), not the pretrained
+    // run's: without it, the same start and seed train differently.
+    let undropped = work.path().join("undropped");
+    ok(&train(
+        data.path(),
+        &undropped,
+        &["--epochs", "1", "--dropout", "0", "--init", path(&base)],
+    ));
+    assert_ne!(losses(&undropped), losses(&tuned));
 
     // A bundle works as a start too; its shape cannot be changed.
     let bundle = work.path().join("bundle");
