@@ -4,6 +4,7 @@
 # `trainer-cli eval` on the same held-out files (same split seed). Resumable: finished runs and
 # evaluations are skipped.
 #   STYLE=final-fantasy EPOCHS=12 nohup scripts/ablation.sh > runs/ablation.log 2>&1 &
+#   STYLE=jazz TABLE_ONLY=1 scripts/ablation.sh   # the table of what has run, nothing trained
 # Results: runs/ablation/<style>/<config>.txt, and a table on stdout at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,7 @@ configs=(
 )
 for entry in "${configs[@]}"; do
   IFS='|' read -r name flags <<<"$entry"
+  [ -n "${TABLE_ONLY:-}" ] && break
   [ -n "${CONFIGS:-}" ] && [[ " $CONFIGS " != *" $name "* ]] && continue
   run="$out/runs/$name"
   resume=""; [ -f "$run/progress.json" ] && resume="--resume"

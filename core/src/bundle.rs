@@ -91,7 +91,12 @@ pub struct TrainingFacts {
     pub batch: usize,
     pub seed: u64,
     pub train_loss: f64,
+    /// Of the network as shipped (the averaged one where epochs were averaged).
     pub validation_loss: f64,
+    /// Epochs whose weights were averaged into this network, the last being `epochs` (1: that
+    /// epoch alone, as in bundles from before averaging).
+    #[serde(default = "one")]
+    pub averaged_epochs: usize,
     pub tokens_per_second: f64,
     pub seconds: f64,
     pub device: String,
@@ -155,6 +160,10 @@ pub enum BundleError {
     VocabularySize { vocabulary: usize, model: usize },
     #[error("weights do not fit the model config: {0}")]
     Weights(String),
+}
+
+fn one() -> usize {
+    1
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -1,6 +1,9 @@
 // Browser benchmark: per style and backend, time to the first note after the click and ms per
 // generated note; plus the page's weight. Prints a table; asserts nothing.
 //   node tests/e2e/bench.mjs [--notes 500] [--webgpu-notes 64] [--runs 2] [--style ID] [--backend cpu|webgpu]
+// After the runs, the main-thread tasks over 50 ms of what a listener does next with the piece
+// (download it, play it, render it to WAV) are listed too: the engine worker keeps generation
+// off the page's thread, and these show what is left on it.
 // (SwiftShader, the only WebGPU adapter in headless Chromium without a GPU, takes ~0.3 s a
 // step, so the WebGPU column uses fewer notes by default.)
 
@@ -8,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-import { DIST, serve, launch, openPage, byId, waitStatus, setInput, generate, recordLongTasks } from './harness.mjs';
+import { DIST, serve, launch, openPage, byId, waitStatus, setInput, generate, download, recordLongTasks } from './harness.mjs';
 
 const arg = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -40,6 +43,7 @@ const longTasks = (tasks) => tasks.length ? `${tasks.length}, ${Math.max(...task
 
 const server = await serve();
 const browser = await launch();
+const phases = [];
 console.log(`\n| style | backend | notes | tokens | load + warm-up ms | first note ms | ms per note | ms per token | main-thread tasks > 50 ms in load: count, longest | in generation | adapter |`);
 console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
 for (const style of index.styles.filter((s) => !onlyStyle || s.id === onlyStyle)) {
@@ -62,8 +66,19 @@ for (const style of index.styles.filter((s) => !onlyStyle || s.id === onlyStyle)
       const runTasks = await takeLongTasks(page);
       console.log(`| ${style.id} | ${backend} (run ${run}) | ${n} | ${tokens} | ${loadMs} | ${first.toFixed(0)} | ${(total / n).toFixed(2)} | ${(total / tokens).toFixed(2)} | ${longTasks(run === 1 ? loadTasks : [])} | ${longTasks(runTasks)} | ${detail} |`);
     }
+    const after = [];
+    await download(page);
+    after.push(`MIDI download ${longTasks(await takeLongTasks(page))}`);
+    await byId(page, 'play').click();
+    await page.waitForTimeout(1500);
+    await byId(page, 'play').click();
+    after.push(`play 1.5 s ${longTasks(await takeLongTasks(page))}`);
+    await download(page, 'download-wav');
+    after.push(`WAV download ${longTasks(await takeLongTasks(page))}`);
+    phases.push(`${style.id} on ${backend}, main-thread tasks over 50 ms: ${after.join('; ')}`);
     await page.context().close();
   }
 }
+for (const line of phases) console.log(line);
 await browser.close();
 server.close();

@@ -248,6 +248,11 @@ pub struct ExportArgs {
     /// 32 values of a row, ~1.1 bytes per weight) or f32.
     #[arg(long, default_value = "f16")]
     pub dtype: motif::bundle::WeightStorage,
+    /// Export the mean of the weights of the chosen epoch and the N−1 before it (weight
+    /// averaging: for a fine-tune, usually a lower held-out loss than any one epoch). The
+    /// manifest records it and the held-out loss `eval` reports is the averaged network's.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub average: u16,
 }
 
 #[derive(Args, Debug, Clone)]

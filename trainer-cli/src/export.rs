@@ -12,10 +12,12 @@ use motif::bundle::{
 };
 use motif::stats::PieceStats;
 
+use crate::average::average;
 use crate::checkpoint::{MODEL_FILE, RunDir, epoch_name, read_bytes};
 use crate::cli::ExportArgs;
 use crate::dataset::{self, Prepared};
 use crate::fsutil::{read_json, write_atomic, write_json};
+use crate::train::validation_loss;
 
 /// Primes shipped per bundle, and their length in tokens.
 const PRIMES: usize = 8;
@@ -67,15 +69,22 @@ pub fn run(args: &ExportArgs) -> Result<()> {
             history.len()
         )
     })?;
-    let checkpoint = dir.checkpoint(&epoch_name(epoch)).join(MODEL_FILE);
-    if !checkpoint.exists() {
-        bail!("checkpoint {} is missing", checkpoint.display());
+    let averaged = usize::from(args.average);
+    if averaged > epoch {
+        bail!("--average {averaged} needs {averaged} epochs up to epoch {epoch}");
     }
-
     let device = Device::flex();
-    let model = load_weights(&run.recipe.model, read_bytes(&checkpoint)?, &device)
-        .with_context(|| format!("checkpoint {} is damaged", checkpoint.display()))?;
-    let weights = args.dtype.encode(model)?;
+    let models = (epoch + 1 - averaged..=epoch)
+        .map(|e| {
+            let checkpoint = dir.checkpoint(&epoch_name(e)).join(MODEL_FILE);
+            if !checkpoint.exists() {
+                bail!("checkpoint {} is missing", checkpoint.display());
+            }
+            load_weights(&run.recipe.model, read_bytes(&checkpoint)?, &device)
+                .with_context(|| format!("checkpoint {} is damaged", checkpoint.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let network = average(models);
 
     // A snapshot joins the bundle its run made: same vocabulary, style and sampling.
     let parent = match &args.snapshot_of {
@@ -97,6 +106,19 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let recipe = &run.recipe;
     let data = dataset::prepare(recipe, Some(run.vocabulary.clone()))?;
     let primes = pick_primes(&data, &recipe.tokenizer);
+    // An averaged network was never scored by training: score it on the same held-out pieces.
+    let validation_loss = if averaged > 1 {
+        validation_loss(
+            &network,
+            &data.validation,
+            recipe.seq_len,
+            recipe.batch,
+            &device,
+        )
+    } else {
+        metrics.validation_loss
+    };
+    let weights = args.dtype.encode(network)?;
 
     let style = args.style.clone().unwrap_or_else(|| recipe.style.clone());
     let out = match (&parent, &args.out) {
@@ -155,7 +177,8 @@ pub fn run(args: &ExportArgs) -> Result<()> {
             batch: recipe.batch,
             seed: recipe.seed,
             train_loss: metrics.train_loss,
-            validation_loss: metrics.validation_loss,
+            validation_loss,
+            averaged_epochs: averaged,
             tokens_per_second: metrics.tokens_per_second,
             seconds: history
                 .iter()
@@ -185,7 +208,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
             parent.snapshots.push(Snapshot {
                 epoch,
                 path: format!("{}/", snapshot_folder(epoch)),
-                validation_loss: metrics.validation_loss,
+                validation_loss,
                 dtype: args.dtype.name().to_string(),
                 bytes: weights.len() as u64,
             });
@@ -197,7 +220,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     eprintln!(
         "exported {} epoch {epoch} (validation loss {:.4}) to {}: {} bytes of {} weights",
         style,
-        metrics.validation_loss,
+        validation_loss,
         out.display(),
         weights.len(),
         args.dtype.name()

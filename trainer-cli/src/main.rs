@@ -1,5 +1,6 @@
 //! `trainer-cli`: inspect MIDI corpora, train and resume, export bundles, generate, evaluate, benchmark.
 
+mod average;
 mod backend;
 mod bench;
 mod bench_decode;

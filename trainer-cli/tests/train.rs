@@ -303,6 +303,39 @@ fn train_resume_export_generate() {
     assert!(!early.join("epoch-1").exists(), "the old snapshot is gone");
     assert_eq!(listed(&early), 0);
 
+    // Weight averaging: the mean of epochs 2 and 3, scored afresh on the held-out pieces.
+    let averaged = work.path().join("averaged");
+    let export_averaged = |epoch: &str, count: &str| {
+        trainer(&[
+            "export",
+            "--run",
+            path(&run),
+            "--epoch",
+            epoch,
+            "--average",
+            count,
+            "--out",
+            path(&averaged),
+        ])
+    };
+    ok(&export_averaged("3", "2"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(averaged.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["training"]["averaged_epochs"], 2);
+    let averaged_loss = manifest["training"]["validation_loss"].as_f64().unwrap();
+    let epoch_losses: Vec<f64> = loss_values(&run).iter().map(|(_, held)| *held).collect();
+    assert!(
+        averaged_loss.is_finite()
+            && epoch_losses
+                .iter()
+                .all(|l| (l - averaged_loss).abs() > 1e-9),
+        "the averaged network's own loss {averaged_loss}, not an epoch's {epoch_losses:?}"
+    );
+    let too_many = export_averaged("2", "3");
+    assert!(!too_many.status.success());
+    assert_stderr_has(&too_many, "--average 3 needs 3 epochs up to epoch 2");
+
     // A damaged bundle is a clear error.
     let weights = bundle.join("weights.bpk");
     let mut bytes = std::fs::read(&weights).unwrap();
