@@ -2,7 +2,7 @@
 // generated note; plus the page's weight. Prints a table; asserts nothing.
 //   node tests/e2e/bench.mjs [--notes 500] [--webgpu-notes 64] [--runs 2] [--style ID] [--backend cpu|webgpu]
 // After the runs, the main-thread tasks over 50 ms of what a listener does next with the piece
-// (download it, play it, render it to WAV) are listed too: the engine worker keeps generation
+// (download it, play it) are listed too: the engine worker keeps generation
 // off the page's thread, and these show what is left on it.
 // (SwiftShader, the only WebGPU adapter in headless Chromium without a GPU, takes ~0.3 s a
 // step, so the WebGPU column uses fewer notes by default.)
@@ -73,8 +73,6 @@ for (const style of index.styles.filter((s) => !onlyStyle || s.id === onlyStyle)
     await page.waitForTimeout(1500);
     await byId(page, 'play').click();
     after.push(`play 1.5 s ${longTasks(await takeLongTasks(page))}`);
-    await download(page, 'download-wav');
-    after.push(`WAV download ${longTasks(await takeLongTasks(page))}`);
     phases.push(`${style.id} on ${backend}, main-thread tasks over 50 ms: ${after.join('; ')}`);
     await page.context().close();
   }

@@ -439,14 +439,20 @@ test('the roll zooms, scrolls and seeks, by mouse and by keyboard; Enter in a se
   await page.context().close();
 });
 
-test('play and Space toggle playback with a moving cursor', LONG, async () => {
+test('play and Space toggle playback with a moving cursor, the notes handed to Web Audio as the clock reaches them', LONG, async () => {
   const style = index.styles[0];
   const page = await openIdle(`?backend=cpu&style=${style.id}`);
-  await setInput(page, 'length', 48);
+  await setInput(page, 'length', 300);
   assert.equal((await generate(page)).status, 'done');
+  const handed = async () => Number(await byId(page, 'voice').getAttribute('data-handed'));
   await byId(page, 'play').click();
   assert.equal(await byId(page, 'play').textContent(), 'Stop playing');
-  await page.waitForTimeout(1500);
+  // Play schedules the next two seconds, not all 300 notes in one task; the rest follow.
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="voice"]').dataset.handed) > 0);
+  const atStart = await handed();
+  assert.ok(atStart < 200, `${atStart} notes handed at Play`);
+  await page.waitForTimeout(3000);
+  assert.ok(await handed() > atStart, `more notes handed as it plays (${atStart} → ${await handed()})`);
   await page.screenshot({ path: path.join(OUT, 'playing.png'), fullPage: true });
   await page.locator('h1').click();
   await page.keyboard.press('Space');

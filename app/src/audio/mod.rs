@@ -10,6 +10,7 @@ pub mod piano;
 pub mod voice;
 pub mod wav;
 
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use motif::Note;
@@ -20,6 +21,10 @@ use voice::{Voice, err};
 
 /// Audio after the last note's end before the player counts as finished.
 const TAIL_SECONDS: f64 = 0.6;
+/// How far ahead of the audio clock notes are handed to Web Audio. Scheduling a whole piece at
+/// once made thousands of nodes in one task on the page's thread (Play on 1,500 notes); this
+/// makes a few dozen per top-up and still rides out a timer the browser delays by a second.
+const LOOKAHEAD_SECONDS: f64 = 2.0;
 
 /// The voices' common path to the speakers: a bus whose gain leaves room for chords, into a
 /// compressor that catches the peaks of dense ones.
@@ -56,6 +61,8 @@ struct Playback {
     bus: GainNode,
     voice: Voice,
     sources: Vec<AudioScheduledSourceNode>,
+    /// Notes not yet handed to Web Audio, in order of start.
+    pending: VecDeque<Note>,
     /// The beat playback started from, sounding at `started_at` on the audio clock.
     from_beat: f64,
     started_at: f64,
@@ -100,15 +107,15 @@ impl Player {
         let mut playback = Playback {
             bus: mixer(&self.context)?,
             voice,
-            sources: Vec::with_capacity(notes.len()),
+            sources: Vec::new(),
+            pending: VecDeque::new(),
             from_beat: from,
             started_at: self.context.current_time() + 0.1,
             beats_per_second: bpm / 60.0,
             end_seconds: 0.0,
         };
-        for note in notes.iter().filter(|n| n.start >= from) {
-            playback.schedule(&self.context, note)?;
-        }
+        playback.enqueue(notes.iter().filter(|n| n.start >= from));
+        playback.top_up(&self.context)?;
         self.playing = Some(playback);
         Ok((name, problem))
     }
@@ -120,12 +127,13 @@ impl Player {
             return Ok(());
         };
         let now = self.context.current_time();
-        for note in notes {
-            if note.start >= playback.from_beat && playback.at(note.start) >= now {
-                playback.schedule(&self.context, note)?;
-            }
-        }
-        Ok(())
+        let from = playback.from_beat;
+        let upcoming: Vec<&Note> = notes
+            .iter()
+            .filter(|n| n.start >= from && playback.at(n.start) >= now)
+            .collect();
+        playback.enqueue(upcoming.into_iter());
+        playback.top_up(&self.context)
     }
 
     /// Silences everything at once (a 20 ms fade, no click).
@@ -139,15 +147,26 @@ impl Player {
         }
     }
 
-    /// The beat under the playback cursor, or `None` once the piece has finished.
-    pub fn position(&mut self) -> Option<f64> {
-        let playback = self.playing.as_ref()?;
+    /// The beat under the playback cursor, or `None` once the piece has finished. Call it
+    /// often (the page does, for the cursor): it also hands the next notes to Web Audio.
+    pub fn position(&mut self) -> Result<Option<f64>, String> {
+        let Some(playback) = self.playing.as_mut() else {
+            return Ok(None);
+        };
         let elapsed = self.context.current_time() - playback.started_at;
         if elapsed > playback.end_seconds + TAIL_SECONDS {
             self.playing = None;
-            return None;
+            return Ok(None);
         }
-        Some(playback.from_beat + elapsed.max(0.0) * playback.beats_per_second)
+        playback.top_up(&self.context)?;
+        Ok(Some(
+            playback.from_beat + elapsed.max(0.0) * playback.beats_per_second,
+        ))
+    }
+
+    /// Notes of this playback handed to Web Audio so far (the rest wait for the clock).
+    pub fn handed(&self) -> usize {
+        self.playing.as_ref().map_or(0, |p| p.sources.len())
     }
 
     pub fn is_playing(&self) -> bool {
@@ -161,13 +180,39 @@ impl Playback {
         self.started_at + (beat - self.from_beat) / self.beats_per_second
     }
 
-    fn schedule(&mut self, context: &BaseAudioContext, note: &Note) -> Result<(), String> {
-        let (start, end) = (self.at(note.start), self.at(note.end()));
-        self.end_seconds = self.end_seconds.max(end - self.started_at);
-        let source = self
-            .voice
-            .play(context, &self.bus, note.pitch, note.velocity, start, end)?;
-        self.sources.push(source);
+    /// Queues notes to be played; the piece lasts until the last one ends.
+    fn enqueue<'a>(&mut self, notes: impl Iterator<Item = &'a Note>) {
+        let before = self.pending.len();
+        for note in notes {
+            self.end_seconds = self.end_seconds.max(self.at(note.end()) - self.started_at);
+            self.pending.push_back(*note);
+        }
+        let sorted = |p: &VecDeque<Note>| {
+            p.iter()
+                .zip(p.iter().skip(1))
+                .all(|(a, b)| a.start <= b.start)
+        };
+        if self.pending.len() > before && !sorted(&self.pending) {
+            self.pending
+                .make_contiguous()
+                .sort_by(|a, b| a.start.total_cmp(&b.start));
+        }
+    }
+
+    /// Hands Web Audio the queued notes that start within [`LOOKAHEAD_SECONDS`].
+    fn top_up(&mut self, context: &BaseAudioContext) -> Result<(), String> {
+        let horizon = context.current_time() + LOOKAHEAD_SECONDS;
+        while let Some(note) = self.pending.front().copied() {
+            let (start, end) = (self.at(note.start), self.at(note.end()));
+            if start > horizon {
+                break;
+            }
+            self.pending.pop_front();
+            let source =
+                self.voice
+                    .play(context, &self.bus, note.pitch, note.velocity, start, end)?;
+            self.sources.push(source);
+        }
         Ok(())
     }
 }

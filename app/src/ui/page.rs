@@ -101,6 +101,9 @@ pub(crate) struct Page {
     pub variation_slots: StoredValue<Vec<u32>>,
     /// Which sound plays (the sampled piano, or the synthesized voice while it loads).
     pub voice: RwSignal<String>,
+    /// Notes of the playback handed to Web Audio so far (they are handed a little ahead of the
+    /// clock, not all at Play).
+    pub handed: RwSignal<usize>,
     /// An audio download being rendered.
     pub rendering: RwSignal<bool>,
 
@@ -158,6 +161,7 @@ impl Page {
             shown_variation: RwSignal::new(None),
             variation_slots: StoredValue::new(Vec::new()),
             voice: RwSignal::new(String::new()),
+            handed: RwSignal::new(0),
             rendering: RwSignal::new(false),
             engine: StoredValue::new_local(None),
             adapter_detail: StoredValue::new(String::new()),

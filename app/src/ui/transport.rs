@@ -386,11 +386,24 @@ impl Page {
         }
         let interval = set_interval_with_handle(
             move || {
-                let position = self
+                let position = match self
                     .player
-                    .try_update_value(|p| p.as_mut().and_then(|p| p.position()))
-                    .flatten();
+                    .try_update_value(|p| p.as_mut().map(|p| p.position()))
+                    .flatten()
+                {
+                    Some(Err(message)) => {
+                        self.error.set(format!("Audio failed: {message}"));
+                        self.stop_playing();
+                        None
+                    }
+                    Some(Ok(position)) => position,
+                    None => None,
+                };
                 self.cursor.set(position);
+                self.handed.set(
+                    self.player
+                        .with_value(|p| p.as_ref().map_or(0, Player::handed)),
+                );
                 if position.is_none()
                     && let Some(h) = self.cursor_timer.get_value()
                 {
@@ -527,7 +540,7 @@ pub fn Transport() -> impl IntoView {
             <button data-testid="copy-link" title="A link that reproduces this piece: style, seed and every setting" on:click=move |_| page.copy_link()>"Copy link"</button>
             <span class="status">"Status: "<strong data-testid="status">{move || status.get().text()}</strong></span>
             <span class="count">"Notes: "<strong data-testid="note-count">{move || page.new_count.get()}</strong></span>
-            <span class="voice" style:display=move || if page.voice.get().is_empty() { "none" } else { "inline" }>"Sound: "<span data-testid="voice">{move || page.voice.get()}</span></span>
+            <span class="voice" style:display=move || if page.voice.get().is_empty() { "none" } else { "inline" }>"Sound: "<span data-testid="voice" data-handed=move || page.handed.get().to_string()>{move || page.voice.get()}</span></span>
         </section>
 
         <nav class="variations" aria-label="Variations" style:display=move || if page.variations.get().is_empty() { "none" } else { "flex" }>
