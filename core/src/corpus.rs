@@ -23,7 +23,7 @@ pub fn find_midi_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     for path in paths {
         let error = |e: std::io::Error| LoadError {
             path: path.clone(),
-            source: MidiError::Io(e),
+            reason: MidiError::Io(e),
         };
         if fs::metadata(path).map_err(error)?.is_dir() {
             walk(path, &mut found)?;
@@ -37,7 +37,7 @@ pub fn find_midi_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), LoadError> {
     let error = |e: std::io::Error| LoadError {
         path: dir.to_owned(),
-        source: MidiError::Io(e),
+        reason: MidiError::Io(e),
     };
     let mut entries = fs::read_dir(dir)
         .map_err(error)?
@@ -67,9 +67,9 @@ pub fn load_file(path: &Path, options: &ReadOptions) -> Result<Score, LoadError>
 /// A file's bytes, for callers that also need them (to fingerprint a corpus); the size is
 /// checked before anything is read.
 pub fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
-    let fail = |source: MidiError| LoadError {
+    let fail = |reason: MidiError| LoadError {
         path: path.to_owned(),
-        source,
+        reason,
     };
     let size = fs::metadata(path).map_err(|e| fail(e.into()))?.len();
     if size > MAX_FILE_BYTES {
@@ -83,8 +83,8 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, LoadError> {
 
 /// Parses the bytes [`read_file`] read from `path`; errors name the file.
 pub fn parse_file(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<Score, LoadError> {
-    read_midi(bytes, options).map_err(|source| LoadError {
+    read_midi(bytes, options).map_err(|reason| LoadError {
         path: path.to_owned(),
-        source,
+        reason,
     })
 }

@@ -15,8 +15,16 @@ pub enum MidiError {
     BadSmpte(u8),
     #[error("PPQ time division of 0 ticks per beat is not valid")]
     ZeroPpq,
+    // The I/O error is part of the message, not a `source`: a report that prints the chain
+    // (anyhow's `{:#}`) would otherwise say it twice.
     #[error("cannot read file: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for MidiError {
+    fn from(err: std::io::Error) -> Self {
+        MidiError::Io(err)
+    }
 }
 
 impl From<midly::Error> for MidiError {
@@ -25,11 +33,11 @@ impl From<midly::Error> for MidiError {
     }
 }
 
-/// A [`MidiError`] with the file it came from, printed as `path: reason`.
+/// A [`MidiError`] with the file it came from, printed as `path: reason` (whole: the reason is
+/// not a `source`, so a chain of causes does not repeat it).
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {source}", path.display())]
+#[error("{}: {reason}", path.display())]
 pub struct LoadError {
     pub path: PathBuf,
-    #[source]
-    pub source: MidiError,
+    pub reason: MidiError,
 }

@@ -438,6 +438,11 @@ fn bad_input_gets_one_clear_line() {
 
     let missing = train(&work.path().join("nowhere"), &work.path().join("r3"), &[]);
     assert_stderr_has(&missing, "does not exist");
+    // The reason is said once, not once per layer of the error.
+    let unreadable = trainer(&["inspect", path(&work.path().join("nowhere/piece.mid"))]);
+    let stderr = text(&unreadable.stderr);
+    assert!(!unreadable.status.success());
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
 
     if let Some(data) = small_corpus() {
         let out = work.path().join("r4");
