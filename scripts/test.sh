@@ -19,8 +19,11 @@ echo "== clippy (warnings are errors)"
 cargo clippy --all-targets --locked -- -D warnings
 
 echo "== the web app for wasm32 (warnings are errors)"
+# Every feature (the page and the WebGPU engine), then the CPU-only engine's own set.
 CARGO_TARGET_DIR=$WASM_TARGET_DIR \
   cargo clippy -p motif-app --target wasm32-unknown-unknown --all-features --locked -- -D warnings
+CARGO_TARGET_DIR=$WASM_TARGET_DIR \
+  cargo clippy -p motif-app --target wasm32-unknown-unknown --features engine --locked -- -D warnings
 
 echo "== fuzz target compiles (run it with scripts/fuzz.sh)"
 CARGO_TARGET_DIR=$MOTIF_CACHE/target-fuzz cargo check --manifest-path fuzz/Cargo.toml --quiet

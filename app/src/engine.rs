@@ -1,4 +1,5 @@
-//! The page's side of the engine worker ([`crate::worker`], the `motif-engine` wasm): starts it
+//! The page's side of the engine worker ([`crate::worker`], the `motif-engine` or
+//! `motif-engine-cpu` wasm): chooses which, starts it
 //! and routes its replies to whoever sent the command. Each command gets a job number and a
 //! stream of replies that ends with the job.
 
@@ -11,11 +12,30 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Url, Worker, WorkerOptions, WorkerType};
 
-use crate::protocol::{Command, Reply};
+use crate::gpu::probe_adapter;
+use crate::protocol::{Command, Preference, Reply};
 use crate::web::{js_message, page_base};
 
-/// The worker's script, beside the page (`app/engine-worker.js`): it starts the engine's wasm.
-const WORKER_SCRIPT: &str = "engine-worker.js";
+/// The workers' scripts, beside the page: each starts one build of the engine's wasm, with
+/// WebGPU (`app/engine-worker.js`) or the CPU alone (`app/engine-cpu-worker.js`, a quarter of
+/// the download).
+const WEBGPU_WORKER_SCRIPT: &str = "engine-worker.js";
+const CPU_WORKER_SCRIPT: &str = "engine-cpu-worker.js";
+
+/// Which engine build to start: the one with WebGPU only where it may be used — asked for, or
+/// a hardware adapter offered (the engine then judges the adapter burn is given, and may
+/// still measure the CPU faster). Without WebGPU, or with only a software adapter, the CPU
+/// build generates the same notes and the visitor downloads a quarter of the wasm.
+pub async fn worker_script(preference: Preference) -> &'static str {
+    match preference {
+        Preference::Cpu => CPU_WORKER_SCRIPT,
+        Preference::WebGpu | Preference::Measure => WEBGPU_WORKER_SCRIPT,
+        Preference::Auto => match probe_adapter().await {
+            Ok(adapter) if !adapter.fallback => WEBGPU_WORKER_SCRIPT,
+            _ => CPU_WORKER_SCRIPT,
+        },
+    }
+}
 
 pub struct Engine {
     worker: Worker,
@@ -30,8 +50,9 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn spawn() -> Result<Rc<Engine>, String> {
-        let url = Url::new_with_base(WORKER_SCRIPT, &page_base())
+    /// Starts the engine in a worker running `script` (see [`worker_script`]).
+    pub fn spawn(script: &'static str) -> Result<Rc<Engine>, String> {
+        let url = Url::new_with_base(script, &page_base())
             .map_err(|e| js_message(&e))?
             .href();
         let options = WorkerOptions::new();
@@ -70,9 +91,7 @@ impl Engine {
                 let message = js_sys::Reflect::get(&event, &"message".into())
                     .ok()
                     .and_then(|m| m.as_string())
-                    .unwrap_or_else(|| {
-                        format!("{WORKER_SCRIPT} or the engine's wasm failed to load")
-                    });
+                    .unwrap_or_else(|| format!("{script} or the engine's wasm failed to load"));
                 engine.break_down(format!("the engine stopped: {message}"));
             }
         });

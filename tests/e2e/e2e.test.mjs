@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import zlib from 'node:zlib';
 import path from 'node:path';
 
 import { DIST, serve, launch, openPage, byId, waitStatus, setInput, generate, download, recordLongTasks } from './harness.mjs';
@@ -58,8 +59,21 @@ test('the page lists every shipped style and says which backend runs', LONG, asy
   assert.deepEqual(options, index.styles.map((s) => s.id));
   assert.match(await byId(page, 'backend').textContent(), /^(webgpu|cpu)$/);
   // The model lives in the engine worker: the page's own thread only renders and plays.
-  assert.deepEqual(page.workers().map((w) => new URL(w.url()).pathname), ['/engine-worker.js']);
+  // Headless Chromium's only WebGPU adapter is SwiftShader, a software one: the page starts
+  // the CPU-only build of the engine, and says so.
+  assert.deepEqual(page.workers().map((w) => new URL(w.url()).pathname), ['/engine-cpu-worker.js']);
+  assert.match(await page.locator('.backend .detail').textContent(), /software fallback/);
   await page.screenshot({ path: path.join(OUT, 'loaded.png'), fullPage: true });
+  await page.context().close();
+});
+
+test('the CPU-only engine is a quarter of the WebGPU one, and ?backend=webgpu starts that one', LONG, async () => {
+  const gzipped = (file) => zlib.gzipSync(fs.readFileSync(path.join(DIST, file)), { level: 9 }).length;
+  const [cpu, webgpu] = [gzipped('motif-engine-cpu_bg.wasm'), gzipped('motif-engine_bg.wasm')];
+  assert.ok(cpu < webgpu / 3, `CPU engine ${cpu} bytes gzipped, WebGPU engine ${webgpu}`);
+  const page = await openIdle('?backend=webgpu');
+  assert.deepEqual(page.workers().map((w) => new URL(w.url()).pathname), ['/engine-worker.js']);
+  assert.equal(await byId(page, 'backend').textContent(), 'webgpu');
   await page.context().close();
 });
 

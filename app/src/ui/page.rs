@@ -21,7 +21,7 @@ use super::settings::Settings;
 use super::style_picker::Card;
 use crate::audio::Player;
 use crate::bundles::load_index;
-use crate::engine::Engine;
+use crate::engine::{Engine, worker_script};
 use crate::protocol::Preference;
 use crate::protocol::{Command, Reply, StyleInfo};
 use crate::web::{page_base, query_param, read_file};
@@ -191,15 +191,18 @@ impl Page {
     /// Start-up: start the engine worker, which picks the backend, then read the style list and
     /// load the first (or ?style=) one.
     pub(crate) fn start(self) {
-        let engine = match Engine::spawn() {
-            Ok(engine) => engine,
-            Err(message) => return self.fail(format!("The engine could not start: {message}")),
-        };
-        self.engine.set_value(Some(engine.clone()));
         spawn_local(async move {
+            let preference = Preference::from_query();
+            let engine = match Engine::spawn(worker_script(preference).await) {
+                Ok(engine) => engine,
+                Err(message) => {
+                    return self.fail(format!("The engine could not start: {message}"));
+                }
+            };
+            self.engine.set_value(Some(engine.clone()));
             let (_, mut replies) = engine.request(|job| Command::Start {
                 job,
-                preference: Preference::from_query(),
+                preference,
                 base: page_base(),
             });
             match replies.next().await {
