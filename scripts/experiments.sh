@@ -15,8 +15,9 @@ styles="final-fantasy beethoven jazz bach-chorales"
 
 # Generation statistics at each bundle's own (tuned) settings: 20 seeds × 500 notes (the loop
 # check the issue asks for) unless a piece count and length are given.
+# An output is kept while it is newer than its bundle: a retrained model is evaluated afresh.
 eval_into() { # file bundle corpus [pieces length]
-  if [ ! -s "$1" ]; then
+  if [ ! -s "$1" ] || [ "$2/manifest.json" -nt "$1" ]; then
     "$cli" eval --model "$2" --data "$midi/$3" --pieces "${4:-20}" --length "${5:-500}" --seed 1 > "$1.tmp"
     mv "$1.tmp" "$1"
   fi
@@ -27,7 +28,7 @@ eval_into() { # file bundle corpus [pieces length]
 rolls=()
 for style in $styles; do
   bundle="$out/bundles/$style-epoch-1"
-  if [ ! -f "$bundle/manifest.json" ]; then
+  if [ ! -f "$bundle/manifest.json" ] || [ "public/models/$style/manifest.json" -nt "$bundle/manifest.json" ]; then
     "$cli" export --run "runs/$style" --epoch 1 --out "$bundle" --style "$style-epoch-1" >/dev/null
     # Sampled as the chosen epoch is, so only the network differs.
     python3 -c 'import json, sys
