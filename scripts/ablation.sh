@@ -5,7 +5,7 @@
 # evaluations are skipped.
 #   STYLE=final-fantasy EPOCHS=12 nohup scripts/ablation.sh > runs/ablation.log 2>&1 &
 #   STYLE=jazz TABLE_ONLY=1 scripts/ablation.sh   # the table of what has run, nothing trained
-# Results: runs/ablation/<style>/<config>.txt, and a table on stdout at the end.
+# Results: runs/ablation/<style>/<config>.txt, and their table on stdout at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -46,16 +46,5 @@ for entry in "${configs[@]}"; do
   fi
 done
 
-echo "== $style: config | epochs (best) | s/epoch | per-token loss | nats/note | note length | onset gap | distinct 4-grams | longest repeat | onsets on a beat"
-for entry in "${configs[@]}"; do
-  IFS='|' read -r name _ <<<"$entry"
-  f="$out/$name.txt"; [ -s "$f" ] || continue
-  metrics="$out/runs/$name/metrics.csv"
-  best=$(awk -F, 'NR>1 && ($3<b || b=="") {b=$3; e=$1} END {print e}' "$metrics")
-  total=$(awk -F, 'NR>1 {n++} END {print n}' "$metrics")
-  secs=$(awk -F, 'NR>1 {s+=$5; n++} END {printf "%.0f", s/n}' "$metrics")
-  loss=$(grep -o 'per-token loss [0-9.]*' "$f" | awk '{print $3}')
-  npn=$(grep -o 'nats per note .*: [0-9.]*' "$f" | awk '{print $NF}')
-  row() { grep "^$1" "$f" | awk '{print $(NF-1) " vs " $NF}'; }
-  echo "$name | $total ($best) | $secs | $loss | $npn | $(row 'mean note length') | $(row 'mean onset gap') | $(row 'distinct 4-grams') | $(row 'longest repeated onset') | $(row 'onsets on a beat')"
-done
+# The table (EXPERIMENTS.md "Every style, one change at a time"), from the outputs above.
+python3 scripts/ablation_table.py "$style"
