@@ -5,7 +5,7 @@
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
-use motif::model::MusicModel;
+use motif::model::{MusicModel, param_values};
 
 /// The element-wise mean of `models`' float parameters, in the first model's shape. All models
 /// must share one configuration (epochs of one run do).
@@ -36,13 +36,7 @@ struct Collect(Vec<Vec<f32>>);
 
 impl ModuleVisitor for Collect {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let values = param
-            .val()
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .expect("converted to f32");
-        self.0.push(values);
+        self.0.push(param_values(param));
     }
 }
 

@@ -14,3 +14,16 @@ pub use config::{CellKind, ModelConfig};
 pub use network::{MusicModel, State};
 pub use packed::{PackedModel, PackedState};
 pub use recurrent::{LayerState, Recurrent};
+
+/// A parameter's values as f32, whatever its stored type and device: for the packed CPU copy
+/// and for averaging networks.
+pub fn param_values<const D: usize>(
+    param: &burn::module::Param<burn::prelude::Tensor<D>>,
+) -> Vec<f32> {
+    param
+        .val()
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("converted to f32")
+}

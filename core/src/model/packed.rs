@@ -9,13 +9,11 @@
 //! from `libm`, so the browser and `trainer-cli` compute the same bits and a seed gives the
 //! same piece in both.
 
-use burn::module::Param;
 use burn::nn::{Embedding, Linear};
-use burn::prelude::*;
 
-use super::CellKind;
 use super::network::MusicModel;
 use super::recurrent::Recurrent;
+use super::{CellKind, param_values};
 
 /// A dense layer: `y = x W + b`, `W` as `[inputs][outputs]` rows.
 #[derive(Clone, Debug)]
@@ -30,11 +28,11 @@ impl Dense {
         let [_, outputs] = linear.weight.dims();
         Dense {
             outputs,
-            weight: values(&linear.weight),
+            weight: param_values(&linear.weight),
             bias: linear
                 .bias
                 .as_ref()
-                .map_or_else(|| vec![0.0; outputs], values),
+                .map_or_else(|| vec![0.0; outputs], param_values),
         }
     }
 
@@ -104,15 +102,15 @@ impl PackedModel {
             (Some(phase), Some(beat)) => Some(Meter {
                 steps_per_beat: phase.weight.dims()[0],
                 beats: beat.weight.dims()[0],
-                phase: values(&phase.weight),
-                beat: values(&beat.weight),
+                phase: param_values(&phase.weight),
+                beat: param_values(&beat.weight),
             }),
             _ => None,
         };
         PackedModel {
             width,
             vocab,
-            embedding: values(&parts.embedding.weight),
+            embedding: param_values(&parts.embedding.weight),
             meter,
             layers: parts.layers.iter().map(Layer::of).collect(),
             dense: Dense::of(parts.dense),
@@ -262,15 +260,6 @@ fn add_scaled(y: &mut [f32], a: f32, x: &[f32]) {
 
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + libm::expf(-x))
-}
-
-fn values<const D: usize>(param: &Param<Tensor<D>>) -> Vec<f32> {
-    param
-        .val()
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("converted to f32")
 }
 
 /// Borrowed views of a [`MusicModel`]'s layers, for [`PackedModel::new`].
