@@ -126,9 +126,22 @@ impl KeyScale {
 
     /// The share in the best-fitting key of `scale`: how tonal notes are without a constraint.
     pub fn best_fit_share(scale: Scale, classes: &[f64; 12]) -> f64 {
+        Self::best_fit(scale, classes).share_of_histogram(classes)
+    }
+
+    /// The key of `scale` holding most of a pitch-class histogram (the lowest tonic on a tie).
+    pub fn best_fit(scale: Scale, classes: &[f64; 12]) -> KeyScale {
         (0..12u8)
-            .map(|tonic| KeyScale { tonic, scale }.share_of_histogram(classes))
-            .fold(0.0, f64::max)
+            .map(|tonic| KeyScale { tonic, scale })
+            .fold(None::<(KeyScale, f64)>, |best, key| {
+                let share = key.share_of_histogram(classes);
+                match best {
+                    Some((_, top)) if top >= share => best,
+                    _ => Some((key, share)),
+                }
+            })
+            .map(|(key, _)| key)
+            .expect("twelve tonics")
     }
 
     /// Share of `pitches` in the scale (1 for none).

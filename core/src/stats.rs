@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::scale::{KeyScale, Scale};
 use crate::score::Note;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -105,6 +106,17 @@ impl PieceStats {
             / 2.0
     }
 
+    /// The same piece with its pitch classes turned so its best-fitting major scale starts on
+    /// C: which scale degrees it uses, whatever its key. Two sets of pieces in different keys
+    /// but with the same harmony are near by this histogram and far by the absolute one.
+    pub fn in_own_key(&self) -> PieceStats {
+        let tonic = usize::from(KeyScale::best_fit(Scale::Major, &self.pitch_classes).tonic);
+        let mut turned = self.clone();
+        turned.pitch_classes =
+            std::array::from_fn(|degree| self.pitch_classes[(degree + tonic) % 12]);
+        turned
+    }
+
     pub fn summary(&self) -> String {
         format!(
             "{} notes in {} onsets over {:.1} beats | {:.2} notes/beat | polyphony {:.2} | pitches {}–{} | mean length {:.2} beats | longest repeat {} | distinct 4-grams {:.3}",
@@ -154,5 +166,22 @@ mod tests {
         assert_eq!(stats.longest_repeat, 20);
         assert!(stats.distinct_4grams < 0.1);
         assert_eq!(stats.pitch_class_distance(&stats), 0.0);
+    }
+
+    #[test]
+    fn a_tune_in_another_key_is_far_absolutely_and_the_same_in_its_own_key() {
+        // A D-major scale with its tonic and fifth stressed, and the same a tritone up (A♭).
+        let tune = |tonic: u8| -> Vec<Note> {
+            [0u8, 2, 4, 5, 7, 9, 11, 0, 7, 0]
+                .iter()
+                .enumerate()
+                .map(|(i, step)| note(i as f64, 60 + tonic + step))
+                .collect()
+        };
+        let (d, a_flat) = (PieceStats::of(&tune(2)), PieceStats::of(&tune(8)));
+        assert!(d.pitch_class_distance(&a_flat) > 0.5);
+        assert!(d.in_own_key().pitch_class_distance(&a_flat.in_own_key()) < 1e-9);
+        // Turned to C: the tonic (degree 0) holds three notes of ten.
+        assert!((d.in_own_key().pitch_classes[0] - 0.3).abs() < 1e-9);
     }
 }

@@ -427,4 +427,13 @@ fn print_comparison(generated: &[PieceStats], corpus: &[PieceStats], length: usi
         "{:<28} {:>12.3}   (0 = same pitch-class histogram, 1 = disjoint)",
         "pitch-class distance", distance
     );
+    let in_own_key = |stats: &[PieceStats]| -> Vec<PieceStats> {
+        stats.iter().map(PieceStats::in_own_key).collect()
+    };
+    let distance =
+        pooled(&in_own_key(generated)).pitch_class_distance(&pooled(&in_own_key(corpus)));
+    println!(
+        "{:<28} {:>12.3}   (the same with each piece turned to its own key: harmony, not key choice)",
+        "scale-degree distance", distance
+    );
 }
