@@ -11,7 +11,7 @@ use burn::prelude::Device;
 #[cfg(feature = "webgpu")]
 use burn::tensor::wgpu::wgpu::DeviceType;
 
-use crate::gpu::probe_adapter;
+use crate::gpu::{Probe, probe_adapter};
 use crate::protocol::{BackendKind, Preference};
 
 #[derive(Clone)]
@@ -61,11 +61,16 @@ async fn webgpu(probed: &str, preference: Preference) -> Result<Backend, String>
     })
 }
 
-pub async fn choose(preference: Preference) -> Backend {
+/// `probed`: the page's probe of the adapter, where it made one (else the engine asks).
+pub async fn choose(preference: Preference, probed: Option<Probe>) -> Backend {
     if preference == Preference::Cpu {
         return cpu("CPU (wasm), chosen by ?backend=cpu".into());
     }
-    let adapter = match probe_adapter().await {
+    let probe = match probed {
+        Some(probe) => probe,
+        None => probe_adapter().await,
+    };
+    let adapter = match probe {
         Ok(adapter) => adapter,
         Err(reason) => return cpu(format!("CPU (wasm): {reason}")),
     };

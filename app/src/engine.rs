@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Url, Worker, WorkerOptions, WorkerType};
 
-use crate::gpu::probe_adapter;
+use crate::gpu::{Probe, probe_adapter};
 use crate::protocol::{Command, Preference, Reply};
 use crate::web::{js_message, page_base};
 
@@ -25,15 +25,20 @@ const CPU_WORKER_SCRIPT: &str = "engine-cpu-worker.js";
 /// Which engine build to start: the one with WebGPU only where it may be used — asked for, or
 /// a hardware adapter offered (the engine then judges the adapter burn is given, and may
 /// still measure the CPU faster). Without WebGPU, or with only a software adapter, the CPU
-/// build generates the same notes and the visitor downloads a quarter of the wasm.
-pub async fn worker_script(preference: Preference) -> &'static str {
+/// build generates the same notes and the visitor downloads a quarter of the wasm. Returns
+/// the adapter probed on the way, for [`Command::Start`](crate::protocol::Command::Start).
+pub async fn worker_script(preference: Preference) -> (&'static str, Option<Probe>) {
     match preference {
-        Preference::Cpu => CPU_WORKER_SCRIPT,
-        Preference::WebGpu | Preference::Measure => WEBGPU_WORKER_SCRIPT,
-        Preference::Auto => match probe_adapter().await {
-            Ok(adapter) if !adapter.fallback => WEBGPU_WORKER_SCRIPT,
-            _ => CPU_WORKER_SCRIPT,
-        },
+        Preference::Cpu => (CPU_WORKER_SCRIPT, None),
+        Preference::WebGpu | Preference::Measure => (WEBGPU_WORKER_SCRIPT, None),
+        Preference::Auto => {
+            let probe = probe_adapter().await;
+            let script = match &probe {
+                Ok(adapter) if !adapter.fallback => WEBGPU_WORKER_SCRIPT,
+                _ => CPU_WORKER_SCRIPT,
+            };
+            (script, Some(probe))
+        }
     }
 }
 

@@ -2,20 +2,26 @@
 //! to start, and by the engine, before burn takes the device (see [`crate::backend`]).
 
 use js_sys::{Function, Promise, Reflect};
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::web::js_message;
 
-/// The adapter `navigator.gpu.requestAdapter()` gives.
+/// The adapter `navigator.gpu.requestAdapter()` gives. The page sends what it found to the
+/// engine it starts, which then need not ask again.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AdapterInfo {
     pub description: String,
     /// A software adapter (SwiftShader and the like): slower than wasm on the CPU.
     pub fallback: bool,
 }
 
-pub async fn probe_adapter() -> Result<AdapterInfo, String> {
+/// An adapter, or why there is none.
+pub type Probe = Result<AdapterInfo, String>;
+
+pub async fn probe_adapter() -> Probe {
     // The global scope's navigator: WebGPU is offered to workers as to pages.
     let navigator =
         Reflect::get(&js_sys::global(), &"navigator".into()).map_err(|e| js_message(&e))?;

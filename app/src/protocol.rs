@@ -7,6 +7,7 @@ use motif::bundle::Manifest;
 use motif::piece::PieceRequest;
 use serde::{Deserialize, Serialize};
 
+use crate::gpu::Probe;
 use crate::web::query_param;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -14,10 +15,13 @@ pub enum Command {
     /// Choose the backend (answered by [`Reply::Backend`]). `base` is the page's address: the
     /// worker resolves the models' URLs against it, so they mean what they mean on the page
     /// (a `<base>` element or a page below the site's root included).
+    /// `probed`: the WebGPU adapter the page already asked for, if it did.
     Start {
         job: u32,
         preference: Preference,
         base: String,
+        #[serde(default)]
+        probed: Option<Probe>,
     },
     /// Fetch, verify and warm up a bundle (`models/<path>`), known afterwards as `key`.
     Load { job: u32, key: String, path: String },

@@ -74,10 +74,11 @@ impl Engine {
                 job,
                 preference,
                 base,
+                probed,
             } => {
                 set_base(base);
                 spawn_local(async move {
-                    let chosen = backend::choose(preference).await;
+                    let chosen = backend::choose(preference, probed).await;
                     send(&Reply::Backend {
                         job,
                         kind: chosen.kind,

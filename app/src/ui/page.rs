@@ -193,7 +193,8 @@ impl Page {
     pub(crate) fn start(self) {
         spawn_local(async move {
             let preference = Preference::from_query();
-            let engine = match Engine::spawn(worker_script(preference).await) {
+            let (script, probed) = worker_script(preference).await;
+            let engine = match Engine::spawn(script) {
                 Ok(engine) => engine,
                 Err(message) => {
                     return self.fail(format!("The engine could not start: {message}"));
@@ -204,6 +205,7 @@ impl Page {
                 job,
                 preference,
                 base: page_base(),
+                probed: probed.clone(),
             });
             match replies.next().await {
                 Some(Reply::Backend { kind, detail, .. }) => {
