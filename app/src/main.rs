@@ -3,5 +3,10 @@
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(motif_app::App);
+    // Mounted in a task of its own: compiling and starting the wasm, then building the page
+    // in the same task, came to one main-thread task over 50 ms.
+    wasm_bindgen_futures::spawn_local(async {
+        motif_app::web::yield_now().await;
+        leptos::mount::mount_to_body(motif_app::App);
+    });
 }

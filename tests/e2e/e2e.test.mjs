@@ -414,31 +414,42 @@ test('the roll zooms, scrolls and seeks, by mouse and by keyboard; Enter in a se
   assert.ok(Number(await byId(page, 'note-count').textContent()) >= 300, 'Enter in Length generated the piece');
   const roll = byId(page, 'piano-roll');
   const attr = async (name) => Number(await roll.getAttribute(`data-${name}`));
+  // The roll draws at the next animation frame: its view's attributes follow within one.
+  const view = async (name, ok, what) => {
+    const deadline = Date.now() + 5_000;
+    let value = await attr(name);
+    while (!ok(value) && Date.now() < deadline) {
+      await page.waitForTimeout(20);
+      value = await attr(name);
+    }
+    assert.ok(ok(value), `${what} (${name} ${value})`);
+    return value;
+  };
 
   const zoom = await attr('pixels-per-beat');
   await byId(page, 'zoom-in').click();
-  assert.ok(await attr('pixels-per-beat') > zoom, 'zoomed in');
+  await view('pixels-per-beat', (v) => v > zoom, 'zoomed in');
   await roll.focus();
   await page.keyboard.press('-');
-  assert.equal(await attr('pixels-per-beat'), zoom, '− zooms back out');
+  await view('pixels-per-beat', (v) => v === zoom, '− zooms back out');
 
   // The view followed the end of the piece; Home, the wheel and the arrows move it.
-  assert.ok(await attr('first-beat') > 0, 'a long piece scrolls to its end');
+  await view('first-beat', (v) => v > 0, 'a long piece scrolls to its end');
   await page.keyboard.press('Home');
-  assert.equal(await attr('first-beat'), 0);
+  await view('first-beat', (v) => v === 0, 'Home scrolls to the start');
   await roll.hover();
   await page.mouse.wheel(0, 480);
-  const wheeled = await attr('first-beat');
+  const wheeled = await view('first-beat', (v) => v > 0, 'the wheel scrolls');
   assert.ok(Math.abs(wheeled - 480 / zoom) < 1e-6, `the wheel scrolled ${wheeled} beats`);
   await page.keyboard.press('ArrowRight');
-  assert.ok(await attr('first-beat') > wheeled, 'ArrowRight scrolls on');
+  await view('first-beat', (v) => v > wheeled, 'ArrowRight scrolls on');
   await byId(page, 'follow').click();
   assert.ok(await byId(page, 'follow').isDisabled(), 'following again');
 
   // A click moves the playback cursor; Play starts there.
   await roll.focus();
   await page.keyboard.press('Home');
-  assert.equal(await attr('first-beat'), 0);
+  await view('first-beat', (v) => v === 0, 'Home scrolls to the start');
   const box = await roll.boundingBox();
   const beat = 6;
   await roll.click({ position: { x: 28 + beat * zoom, y: box.height / 2 } });

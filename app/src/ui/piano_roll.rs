@@ -52,14 +52,19 @@ pub fn PianoRoll() -> impl IntoView {
     // The view last drawn: what a click or a scroll refers to, and what tests read.
     let shown = RwSignal::new(None::<roll::View>);
     let width = move || canvas.get().map_or(800.0, |c| f64::from(c.client_width()));
-    Effect::new(move |_| {
-        let notes = page.notes.get();
-        let prime_notes = page.prime_count.get();
-        let cursor = page.cursor.get();
-        let start = page.play_from.get();
-        let zoom = page.roll_zoom.get();
-        let scrolled = page.roll_scroll.get();
-        let Some(canvas) = canvas.get() else { return };
+    // Drawn at the next animation frame, once however many of its inputs changed: reading the
+    // canvas's size in the effect itself forced the page's first layout inside the start-up
+    // task (a 72–86 ms main-thread task, 20–30 ms of it layout), and during playback the
+    // cursor and new notes would each draw.
+    let draw = move || {
+        let prime_notes = page.prime_count.get_untracked();
+        let cursor = page.cursor.get_untracked();
+        let start = page.play_from.get_untracked();
+        let zoom = page.roll_zoom.get_untracked();
+        let scrolled = page.roll_scroll.get_untracked();
+        let Some(canvas) = canvas.get_untracked() else {
+            return;
+        };
         let ratio = web_sys::window()
             .map(|w| w.device_pixel_ratio())
             .unwrap_or(1.0);
@@ -78,16 +83,36 @@ pub fn PianoRoll() -> impl IntoView {
         };
         let ctx: web_sys::CanvasRenderingContext2d = ctx.unchecked_into();
         let _ = ctx.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0);
-        let end = notes.iter().map(|n| n.end()).fold(0.0, f64::max);
-        let view = roll::view_for(&notes, width, cursor.unwrap_or(end), zoom, scrolled);
-        let scene = roll::Scene {
-            notes: &notes,
-            prime_notes,
-            cursor,
-            start,
-        };
-        roll::draw(&ctx, width, height, &view, &scene);
+        let view = page.notes.with_untracked(|notes| {
+            let end = notes.iter().map(|n| n.end()).fold(0.0, f64::max);
+            let view = roll::view_for(notes, width, cursor.unwrap_or(end), zoom, scrolled);
+            let scene = roll::Scene {
+                notes,
+                prime_notes,
+                cursor,
+                start,
+            };
+            roll::draw(&ctx, width, height, &view, &scene);
+            view
+        });
         shown.set(Some(view));
+    };
+    let frame_pending = StoredValue::new(false);
+    Effect::new(move |_| {
+        page.notes.track();
+        page.prime_count.track();
+        page.cursor.track();
+        page.play_from.track();
+        page.roll_zoom.track();
+        page.roll_scroll.track();
+        canvas.track();
+        if !frame_pending.get_value() {
+            frame_pending.set_value(true);
+            request_animation_frame(move || {
+                frame_pending.set_value(false);
+                draw();
+            });
+        }
     });
 
     let zoom_by = move |factor: f64| {
