@@ -205,7 +205,7 @@ impl Page {
                 job,
                 preference,
                 base: page_base(),
-                probed: probed.clone(),
+                probed,
             });
             match replies.next().await {
                 Some(Reply::Backend { kind, detail, .. }) => {
