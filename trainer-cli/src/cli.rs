@@ -373,6 +373,10 @@ pub struct TuneArgs {
     pub dry_run: bool,
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
     pub backend: BackendChoice,
+    /// Another style's corpus (repeatable): settings whose pieces' pitch classes lie nearer it
+    /// than this style's own corpus are ruled out.
+    #[arg(long)]
+    pub rival: Vec<PathBuf>,
 }
 
 /// How tokens are drawn, shared by `generate`, `eval` and `tune`. Settings not given come from

@@ -4,6 +4,11 @@
 //! never loops longer than the corpus does becomes the bundle's default. Restated figures weigh
 //! double, and a share of distinct 4-onset figures above 0.85 costs extra: a piece that never
 //! restates a motif is what the issue measured as the music's main fault.
+//!
+//! Given the other styles' corpora (`--rival`), a candidate whose pieces' pitch classes lie
+//! nearer one of them than the style's own corpus is ruled out as a loop is: a Beethoven
+//! model whose pieces sound in Final Fantasy's keys is not a Beethoven model, however close
+//! its rhythm.
 
 use anyhow::{Context, Result, bail};
 use motif::bundle::MANIFEST_FILE;
@@ -28,6 +33,8 @@ const LOOP_PENALTY: f64 = 10.0;
 /// corpora: 0.5–0.6). Each point above it costs [`RESTATEMENT_WEIGHT`] points of score.
 const MAX_DISTINCT_4GRAMS: f64 = 0.85;
 const RESTATEMENT_WEIGHT: f64 = 2.0;
+/// Added to a candidate whose pooled pitch classes lie nearer a rival corpus than its own.
+const RIVAL_PENALTY: f64 = 10.0;
 
 pub fn run(args: &TuneArgs) -> Result<()> {
     let backend = backend::select(args.backend)?;
@@ -39,6 +46,21 @@ pub fn run(args: &TuneArgs) -> Result<()> {
     if corpus.is_empty() {
         bail!("no usable MIDI files in {}", args.data.display());
     }
+    let own_pitch_classes = pooled(&corpus);
+    let rivals = args
+        .rival
+        .iter()
+        .map(|dir| {
+            let stats = corpus_stats(
+                &load_corpus(dir, &manifest.read_options())?,
+                &manifest.tokenizer,
+            );
+            if stats.is_empty() {
+                bail!("--rival {}: no usable MIDI files", dir.display());
+            }
+            Ok(pooled(&stats))
+        })
+        .collect::<Result<Vec<_>>>()?;
     println!(
         "{}: {} pieces of {} notes per setting against {} corpus pieces",
         manifest.style.id,
@@ -47,7 +69,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
         corpus.len()
     );
     println!(
-        "{:>5} {:>5} {:>4} | {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>4} | {:>6}",
+        "{:>5} {:>5} {:>4} | {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>4} {:>6} {:>6} | {:>6}",
         "temp",
         "top-p",
         "mem",
@@ -58,12 +80,19 @@ pub fn run(args: &TuneArgs) -> Result<()> {
         "beat",
         "4-gram",
         "loop",
+        "pc",
+        "rival",
         "score"
     );
     let corpus_loop = longest_repeat(&corpus);
-    let show = |label: [&str; 3], stats: &[PieceStats], longest: usize, score: &str| {
+    // The last two columns: pitch-class distance to the own corpus and to the nearest rival.
+    let show = |label: [&str; 3],
+                stats: &[PieceStats],
+                longest: usize,
+                pc: [&str; 2],
+                score: &str| {
         println!(
-            "{:>5} {:>5} {:>4} | {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>4} | {score:>6}",
+            "{:>5} {:>5} {:>4} | {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>6.2} {:>4} {:>6} {:>6} | {score:>6}",
             label[0],
             label[1],
             label[2],
@@ -74,9 +103,11 @@ pub fn run(args: &TuneArgs) -> Result<()> {
             mean(stats, |s| s.on_beat),
             mean(stats, |s| s.distinct_4grams),
             longest,
+            pc[0],
+            pc[1],
         )
     };
-    show(["corpus", "", ""], &corpus, corpus_loop, "");
+    show(["corpus", "", ""], &corpus, corpus_loop, ["", ""], "");
     let stepper = backend::Stepper::new(&model, &backend);
     let mut best: Option<(f64, SamplingConfig)> = None;
     for &temperature in &TEMPERATURES {
@@ -92,10 +123,16 @@ pub fn run(args: &TuneArgs) -> Result<()> {
                 let stats = generated_stats(&manifest, &stepper, &sampling, seeds, args.length)?;
                 let longest = longest_repeat(&stats);
                 let restated = mean(&stats, |s| s.distinct_4grams);
+                let keys = KeyNearness::of(&pooled(&stats), &own_pitch_classes, &rivals);
                 let score = distance(&stats, &corpus)
                     + RESTATEMENT_WEIGHT * (restated - MAX_DISTINCT_4GRAMS).max(0.0)
                     + if longest > corpus_loop {
                         LOOP_PENALTY
+                    } else {
+                        0.0
+                    }
+                    + if keys.nearer_a_rival() {
+                        RIVAL_PENALTY
                     } else {
                         0.0
                     };
@@ -107,6 +144,10 @@ pub fn run(args: &TuneArgs) -> Result<()> {
                     ],
                     &stats,
                     longest,
+                    [
+                        &format!("{:.3}", keys.own),
+                        &keys.rival.map_or(String::new(), |r| format!("{r:.3}")),
+                    ],
                     &format!("{score:.3}"),
                 );
                 if best.as_ref().is_none_or(|(b, _)| score < *b) {
@@ -129,6 +170,29 @@ pub fn run(args: &TuneArgs) -> Result<()> {
     Ok(())
 }
 
+/// Pitch-class distances of generated pieces (pooled) to the style's corpus and to the nearest
+/// rival corpus, if any were given.
+struct KeyNearness {
+    own: f64,
+    rival: Option<f64>,
+}
+
+impl KeyNearness {
+    fn of(generated: &PieceStats, own: &PieceStats, rivals: &[PieceStats]) -> Self {
+        Self {
+            own: generated.pitch_class_distance(own),
+            rival: rivals
+                .iter()
+                .map(|rival| generated.pitch_class_distance(rival))
+                .min_by(f64::total_cmp),
+        }
+    }
+
+    fn nearer_a_rival(&self) -> bool {
+        self.rival.is_some_and(|rival| rival < self.own)
+    }
+}
+
 /// How far generated pieces lie from the corpus: log-ratios of the timing and texture means,
 /// plus the gaps in beat placement and (counted twice: motifs are what listeners miss most)
 /// restated figures, plus the pitch-class distance.
@@ -149,4 +213,36 @@ fn distance(generated: &[PieceStats], corpus: &[PieceStats]) -> f64 {
         + gap(|s| s.on_beat)
         + RESTATEMENT_WEIGHT * gap(|s| s.distinct_4grams)
         + pooled(generated).pitch_class_distance(&pooled(corpus))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn histogram(shares: &[(usize, f64)]) -> PieceStats {
+        let mut stats = PieceStats::default();
+        for &(pitch_class, share) in shares {
+            stats.pitch_classes[pitch_class] = share;
+        }
+        stats
+    }
+
+    #[test]
+    fn pieces_in_a_rivals_keys_are_ruled_out() {
+        let (c_major, f_sharp_major) = (
+            histogram(&[(0, 0.3), (4, 0.3), (7, 0.4)]),
+            histogram(&[(6, 0.3), (10, 0.3), (1, 0.4)]),
+        );
+        let mostly_c = histogram(&[(0, 0.35), (4, 0.3), (7, 0.3), (6, 0.05)]);
+        let judged = KeyNearness::of(&mostly_c, &f_sharp_major, std::slice::from_ref(&c_major));
+        assert!(
+            judged.nearer_a_rival(),
+            "{} vs {:?}",
+            judged.own,
+            judged.rival
+        );
+        let judged = KeyNearness::of(&mostly_c, &c_major, &[f_sharp_major]);
+        assert!(!judged.nearer_a_rival());
+        assert!(!KeyNearness::of(&mostly_c, &c_major, &[]).nearer_a_rival());
+    }
 }

@@ -195,8 +195,13 @@ fn train_resume_export_generate() {
         "2",
         "--length",
         "30",
+        // The same corpus as a rival: never strictly nearer, so it rules nothing out, but its
+        // distances are printed.
+        "--rival",
+        path(data.path()),
     ]));
     assert!(tune.contains("chosen: temperature"), "{tune}");
+    assert!(tune.contains(" pc  rival |"), "{tune}");
     let manifest = read_manifest();
     let chosen = &manifest["sampling"];
     let temperature = chosen["temperature"].as_f64().unwrap();
