@@ -532,3 +532,65 @@ fn consecutive_seeds_take_every_opening_in_turn() {
     assert_eq!(heard.len(), 4, "four seeds in a row hear all four openings");
     assert_eq!(opening(21), opening(25), "and the fifth starts over");
 }
+
+/// A network stuck on one note (here: logits that always prefer to strike A2 again) cannot
+/// repeat one onset more than `LONGEST_REPEAT` times in a row; after that it plays other notes
+/// for a while, and the `seed` tokens of the report's baseline are left alone.
+#[test]
+fn a_note_repeated_past_the_limit_is_kept_out_for_a_while() {
+    use motif::generate::LONGEST_REPEAT;
+    let (a2, c3) = (Token::Notes(vec![45]), Token::Notes(vec![48]));
+    let (length, shift) = (Token::Duration(6), Token::Shift(6));
+    let sequence = [a2.clone(), length.clone(), shift.clone(), c3.clone()];
+    let vocab = Vocabulary::build([&sequence[..]], 1);
+    // After a pitch: its length; after a length: a shift; after a shift: A2, else C3.
+    let prefer = |last: &Token| -> Vec<f32> {
+        let wanted: &[(&Token, f32)] = match last {
+            Token::Notes(_) => &[(&length, 20.0)],
+            Token::Duration(_) => &[(&shift, 20.0)],
+            _ => &[(&a2, 20.0), (&c3, 10.0)],
+        };
+        vocab
+            .tokens()
+            .iter()
+            .map(|t| {
+                wanted
+                    .iter()
+                    .find(|(w, _)| *w == t)
+                    .map_or(-20.0, |(_, l)| *l)
+            })
+            .collect()
+    };
+    let onsets = |kind: TokenizerKind| -> Vec<u8> {
+        let tokenizer = Tokenizer::new(kind);
+        let prime = vocab.encode(&[a2.clone(), length.clone(), shift.clone()]);
+        let mut generator = Generator::new(
+            &tokenizer,
+            vocab.clone(),
+            &prime,
+            None,
+            SamplingConfig::default(),
+            1,
+        );
+        for _ in 0..3 * 60 {
+            let last = vocab
+                .token(*generator.generated.last().unwrap_or(&prime[2]))
+                .clone();
+            generator.accept(&prefer(&last));
+        }
+        generator.finish().iter().map(|n| n.pitch).collect()
+    };
+    let pitches = onsets(TokenizerKind::Timed);
+    let runs: Vec<(u8, usize)> = pitches
+        .chunk_by(|a, b| a == b)
+        .map(|r| (r[0], r.len()))
+        .collect();
+    assert!(pitches.len() >= 50, "{pitches:?}");
+    // A2 sounds LONGEST_REPEAT times, then C3 for as many onsets, then A2 again.
+    assert_eq!(runs[0], (45, LONGEST_REPEAT), "{runs:?}");
+    assert_eq!(runs[1], (48, LONGEST_REPEAT), "{runs:?}");
+    assert_eq!(runs[2].0, 45, "{runs:?}");
+    assert!(runs.iter().all(|&(_, n)| n <= LONGEST_REPEAT), "{runs:?}");
+    let baseline = onsets(TokenizerKind::Seed);
+    assert!(baseline.len() > 2 * LONGEST_REPEAT && baseline.iter().all(|&p| p == 45));
+}
