@@ -377,6 +377,10 @@ pub struct TuneArgs {
     /// than this style's own corpus are ruled out.
     #[arg(long)]
     pub rival: Vec<PathBuf>,
+    /// Measure the 5 best candidates again over this many pieces (seeds 1..=N) and choose among
+    /// them by that: 20 pieces can be a lucky block (0 = off).
+    #[arg(long, default_value_t = 0)]
+    pub confirm: usize,
 }
 
 /// How tokens are drawn, shared by `generate`, `eval` and `tune`. Settings not given come from

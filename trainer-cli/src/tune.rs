@@ -35,6 +35,8 @@ const MAX_DISTINCT_4GRAMS: f64 = 0.85;
 const RESTATEMENT_WEIGHT: f64 = 2.0;
 /// Added to a candidate whose pooled pitch classes lie nearer a rival corpus than its own.
 const RIVAL_PENALTY: f64 = 10.0;
+/// How many of the best candidates `--confirm` measures again.
+const CONFIRMED: usize = 5;
 
 pub fn run(args: &TuneArgs) -> Result<()> {
     let backend = backend::select(args.backend)?;
@@ -109,7 +111,42 @@ pub fn run(args: &TuneArgs) -> Result<()> {
     };
     show(["corpus", "", ""], &corpus, corpus_loop, ["", ""], "");
     let stepper = backend::Stepper::new(&model, &backend);
-    let mut best: Option<(f64, SamplingConfig)> = None;
+    // Generates `pieces` pieces with `sampling`, prints its row and returns its score.
+    let measure = |sampling: &SamplingConfig, pieces: usize| -> Result<f64> {
+        let seeds = 1..1 + pieces as u64;
+        let stats = generated_stats(&manifest, &stepper, sampling, seeds, args.length)?;
+        let longest = longest_repeat(&stats);
+        let restated = mean(&stats, |s| s.distinct_4grams);
+        let keys = KeyNearness::of(&pooled(&stats), &own_pitch_classes, &rivals);
+        let score = distance(&stats, &corpus)
+            + RESTATEMENT_WEIGHT * (restated - MAX_DISTINCT_4GRAMS).max(0.0)
+            + if longest > corpus_loop {
+                LOOP_PENALTY
+            } else {
+                0.0
+            }
+            + if keys.nearer_a_rival() {
+                RIVAL_PENALTY
+            } else {
+                0.0
+            };
+        show(
+            [
+                &sampling.temperature.to_string(),
+                &sampling.top_p.to_string(),
+                &sampling.motif_memory.to_string(),
+            ],
+            &stats,
+            longest,
+            [
+                &format!("{:.3}", keys.own),
+                &keys.rival.map_or(String::new(), |r| format!("{r:.3}")),
+            ],
+            &format!("{score:.3}"),
+        );
+        Ok(score)
+    };
+    let mut scored: Vec<(f64, SamplingConfig)> = Vec::new();
     for &temperature in &TEMPERATURES {
         for &top_p in &TOP_PS {
             for &motif_memory in &MEMORY_WEIGHTS {
@@ -119,43 +156,26 @@ pub fn run(args: &TuneArgs) -> Result<()> {
                     motif_memory,
                     ..SamplingConfig::default()
                 };
-                let seeds = 1..1 + args.pieces as u64;
-                let stats = generated_stats(&manifest, &stepper, &sampling, seeds, args.length)?;
-                let longest = longest_repeat(&stats);
-                let restated = mean(&stats, |s| s.distinct_4grams);
-                let keys = KeyNearness::of(&pooled(&stats), &own_pitch_classes, &rivals);
-                let score = distance(&stats, &corpus)
-                    + RESTATEMENT_WEIGHT * (restated - MAX_DISTINCT_4GRAMS).max(0.0)
-                    + if longest > corpus_loop {
-                        LOOP_PENALTY
-                    } else {
-                        0.0
-                    }
-                    + if keys.nearer_a_rival() {
-                        RIVAL_PENALTY
-                    } else {
-                        0.0
-                    };
-                show(
-                    [
-                        &temperature.to_string(),
-                        &top_p.to_string(),
-                        &motif_memory.to_string(),
-                    ],
-                    &stats,
-                    longest,
-                    [
-                        &format!("{:.3}", keys.own),
-                        &keys.rival.map_or(String::new(), |r| format!("{r:.3}")),
-                    ],
-                    &format!("{score:.3}"),
-                );
-                if best.as_ref().is_none_or(|(b, _)| score < *b) {
-                    best = Some((score, sampling));
-                }
+                scored.push((measure(&sampling, args.pieces)?, sampling));
             }
         }
     }
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if args.confirm > args.pieces {
+        // Scores of a few pieces are noisy (a piece's key or note lengths can swing a pooled
+        // figure), so the leaders are measured again over more seeds before one is chosen.
+        scored.truncate(CONFIRMED);
+        println!(
+            "the best {} again over {} pieces:",
+            scored.len(),
+            args.confirm
+        );
+        for (score, sampling) in &mut scored {
+            *score = measure(sampling, args.confirm)?;
+        }
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let best = scored.into_iter().next();
     let (score, chosen) = best.context("no candidate settings")?;
     println!(
         "chosen: temperature {}, top-p {}, motif memory {} (score {score:.3})",

@@ -199,8 +199,11 @@ fn train_resume_export_generate() {
         // distances are printed.
         "--rival",
         path(data.path()),
+        "--confirm",
+        "3",
     ]));
     assert!(tune.contains("chosen: temperature"), "{tune}");
+    assert!(tune.contains("the best 5 again over 3 pieces:"), "{tune}");
     assert!(tune.contains(" pc  rival |"), "{tune}");
     let manifest = read_manifest();
     let chosen = &manifest["sampling"];
