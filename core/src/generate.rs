@@ -10,6 +10,7 @@ use crate::meter::MetricClock;
 use crate::model::{MusicModel, PackedModel, PackedState, State};
 use crate::sample::{Sampler, SamplingConfig};
 use crate::score::Note;
+use crate::stats::SAME_ONSET_BEATS;
 use crate::tokens::{Decoder, Token, Tokenizer, TokenizerKind};
 use crate::vocab::Vocabulary;
 
@@ -181,11 +182,9 @@ impl Generator {
         if self.onset_open != Some(false) {
             return None;
         }
-        // Onsets closer than a 48th of a beat count as one, as in the statistics.
-        const SAME_ONSET: f64 = 1.0 / 48.0;
         let mut onsets = self
             .notes
-            .chunk_by(|a, b| (a.start - b.start).abs() < SAME_ONSET)
+            .chunk_by(|a, b| (a.start - b.start).abs() < SAME_ONSET_BEATS)
             .rev();
         let pitches = |onset: &[Note]| {
             let mut pitches: Vec<u8> = onset.iter().map(|n| n.pitch).collect();

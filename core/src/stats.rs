@@ -34,6 +34,10 @@ pub struct PieceStats {
     pub on_beat: f64,
 }
 
+/// Onsets closer than this (a 48th of a beat) count as one: the statistics and the generator's
+/// repeat guard group notes into onsets alike.
+pub const SAME_ONSET_BEATS: f64 = 1.0 / 48.0;
+
 impl PieceStats {
     pub fn of(notes: &[Note]) -> PieceStats {
         let mut sorted: Vec<&Note> = notes.iter().filter(|n| n.start.is_finite()).collect();
@@ -45,11 +49,10 @@ impl PieceStats {
         if sorted.is_empty() {
             return stats;
         }
-        // Onsets closer than a 48th of a beat count as one.
         let mut events: Vec<(f64, Vec<u8>)> = Vec::new();
         for note in &sorted {
             match events.last_mut() {
-                Some((start, pitches)) if note.start - *start < 1.0 / 48.0 => {
+                Some((start, pitches)) if note.start - *start < SAME_ONSET_BEATS => {
                     pitches.push(note.pitch)
                 }
                 _ => events.push((note.start, vec![note.pitch])),

@@ -424,8 +424,9 @@ fn print_comparison(generated: &[PieceStats], corpus: &[PieceStats], length: usi
         longest_repeat(corpus),
         repeat_histogram(generated)
     );
-    let distance = pooled(generated).pitch_class_distance(&pooled(corpus));
-    let [low, high] = resampled_range(generated, &pooled(corpus));
+    let corpus_pitch_classes = pooled(corpus);
+    let distance = pooled(generated).pitch_class_distance(&corpus_pitch_classes);
+    let [low, high] = resampled_range(generated, &corpus_pitch_classes);
     println!(
         "{:<28} {:>12.3}   (0 = same pitch-class histogram, 1 = disjoint; {low:.3}–{high:.3} in 90 % of resamples of the pieces)",
         "pitch-class distance", distance

@@ -118,7 +118,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
         let longest = longest_repeat(&stats);
         let restated = mean(&stats, |s| s.distinct_4grams);
         let keys = KeyNearness::of(&pooled(&stats), &own_pitch_classes, &rivals);
-        let score = distance(&stats, &corpus)
+        let score = distance(&stats, &corpus, keys.own)
             + RESTATEMENT_WEIGHT * (restated - MAX_DISTINCT_4GRAMS).max(0.0)
             + if longest > corpus_loop {
                 LOOP_PENALTY
@@ -215,8 +215,8 @@ impl KeyNearness {
 
 /// How far generated pieces lie from the corpus: log-ratios of the timing and texture means,
 /// plus the gaps in beat placement and (counted twice: motifs are what listeners miss most)
-/// restated figures, plus the pitch-class distance.
-fn distance(generated: &[PieceStats], corpus: &[PieceStats]) -> f64 {
+/// restated figures, plus the pooled pitch-class distance (from [`KeyNearness`]).
+fn distance(generated: &[PieceStats], corpus: &[PieceStats], pitch_class_distance: f64) -> f64 {
     let ratio = |field: fn(&PieceStats) -> f64| {
         let (g, c) = (mean(generated, field), mean(corpus, field));
         if g > 0.0 && c > 0.0 {
@@ -232,7 +232,7 @@ fn distance(generated: &[PieceStats], corpus: &[PieceStats]) -> f64 {
         + ratio(|s| s.polyphony)
         + gap(|s| s.on_beat)
         + RESTATEMENT_WEIGHT * gap(|s| s.distinct_4grams)
-        + pooled(generated).pitch_class_distance(&pooled(corpus))
+        + pitch_class_distance
 }
 
 #[cfg(test)]
