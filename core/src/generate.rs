@@ -8,7 +8,7 @@ use burn::prelude::*;
 use crate::memory::MotifMemory;
 use crate::meter::MetricClock;
 use crate::model::{MusicModel, PackedModel, PackedState, State};
-use crate::sample::{Sampler, SamplingConfig};
+use crate::sample::{Draw, Sampler, SamplingConfig};
 use crate::score::Note;
 use crate::stats::SAME_ONSET_BEATS;
 use crate::tokens::{Decoder, Token, Tokenizer, TokenizerKind};
@@ -45,6 +45,9 @@ pub struct Generator {
     onset_open: Option<bool>,
     /// Pitches no onset may begin with, and for how many more onsets, after an overlong repeat.
     banned: Option<(Vec<u8>, usize)>,
+    /// Whether the next token is the duration of the pitches just chosen (timed tokens), which
+    /// is drawn as the network trained it ([`crate::sample`]).
+    duration_next: bool,
     /// Ids chosen so far (the prime not included).
     pub generated: Vec<u32>,
     /// Notes decoded so far, the prime's first.
@@ -72,6 +75,7 @@ impl Generator {
             memory: (sampling.motif_memory > 0.0).then(MotifMemory::new),
             onset_open: (tokenizer.kind() == TokenizerKind::Timed).then_some(false),
             banned: None,
+            duration_next: false,
             sampler: Sampler::new(sampling, seed),
             decoder: tokenizer.decoder(),
             state: None,
@@ -153,6 +157,11 @@ impl Generator {
                 });
             in_scale && breaks_repeat
         };
+        let draw = if self.duration_next {
+            Draw::AsTrained
+        } else {
+            Draw::Shaped
+        };
         let mut proposal = self
             .memory
             .as_ref()
@@ -167,9 +176,9 @@ impl Generator {
                 .map(|(id, &l)| if allows(id) { l } else { f32::NEG_INFINITY })
                 .collect()
         });
-        let id = self
-            .sampler
-            .sample_with_memory(masked.as_deref().unwrap_or(logits), &proposal);
+        let id =
+            self.sampler
+                .sample_with_memory(masked.as_deref().unwrap_or(logits), &proposal, draw);
         self.generated.push(id);
         self.pending.push(id);
         self.follow(id);
@@ -203,6 +212,7 @@ impl Generator {
     /// Decodes a token fed to the model (prime or chosen) and notes its metric position.
     fn follow(&mut self, id: u32) {
         let token = self.vocab.token(id);
+        self.duration_next = self.onset_open.is_some() && matches!(token, Token::Notes(_));
         if let Some(open) = self.onset_open.as_mut() {
             match token {
                 Token::Notes(_) => {

@@ -1,6 +1,11 @@
 //! Choosing the next token from logits: temperature, top-k, top-p, and a seeded RNG whose
 //! stream is the same on every platform (ChaCha8), so a seed gives the same piece natively and
 //! in the browser. Temperature 0 is argmax, the report's behaviour (and its repeating notes).
+//!
+//! Temperature, top-k and top-p shape which notes are chosen, not how long they are held: a
+//! duration is drawn from the network's own distribution ([`Draw::AsTrained`]). Sharpening it
+//! favours the most common, short values, and Final Fantasy's notes came out 21 % short at its
+//! tuned temperature 0.85, top-p 0.95 (over 100 pieces).
 
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
@@ -37,6 +42,16 @@ impl Default for SamplingConfig {
     }
 }
 
+/// How one token is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Draw {
+    /// Temperature, top-k and top-p as configured.
+    Shaped,
+    /// Temperature 1 and no truncation (argmax still, at temperature 0): the network's own
+    /// distribution.
+    AsTrained,
+}
+
 pub struct Sampler {
     config: SamplingConfig,
     rng: ChaCha8Rng,
@@ -52,13 +67,18 @@ impl Sampler {
 
     /// Picks a token id from one row of logits. `<unk>` is never picked: it has no music in it.
     pub fn sample(&mut self, logits: &[f32]) -> u32 {
-        self.sample_with_memory(logits, &[])
+        self.sample_with_memory(logits, &[], Draw::Shaped)
     }
 
     /// Like [`Sampler::sample`], mixing the motif memory's `proposal` (id, probability) into the
     /// tempered, truncated distribution with the config's `motif_memory` weight. Temperature 0
     /// stays the network's argmax.
-    pub fn sample_with_memory(&mut self, logits: &[f32], proposal: &[(u32, f64)]) -> u32 {
+    pub fn sample_with_memory(
+        &mut self,
+        logits: &[f32],
+        proposal: &[(u32, f64)],
+        draw: Draw,
+    ) -> u32 {
         let candidates = logits
             .iter()
             .enumerate()
@@ -73,22 +93,30 @@ impl Sampler {
         if self.config.temperature <= 0.0 {
             return ranked[0].0;
         }
-        if self.config.top_k > 0 {
-            ranked.truncate(self.config.top_k);
+        let (temperature, top_k, top_p) = match draw {
+            Draw::Shaped => (
+                self.config.temperature,
+                self.config.top_k,
+                self.config.top_p,
+            ),
+            Draw::AsTrained => (1.0, 0, 1.0),
+        };
+        if top_k > 0 {
+            ranked.truncate(top_k);
         }
         let top = ranked[0].1;
         let mut weights: Vec<f64> = ranked
             .iter()
-            .map(|(_, l)| f64::from((l - top) / self.config.temperature).exp())
+            .map(|(_, l)| f64::from((l - top) / temperature).exp())
             .collect();
         let total: f64 = weights.iter().sum();
-        if self.config.top_p < 1.0 {
+        if top_p < 1.0 {
             let mut cumulative = 0.0;
             let keep = weights
                 .iter()
                 .position(|w| {
                     cumulative += w / total;
-                    cumulative >= f64::from(self.config.top_p)
+                    cumulative >= f64::from(top_p)
                 })
                 .map_or(weights.len(), |i| i + 1);
             weights.truncate(keep);
@@ -155,7 +183,7 @@ mod tests {
         };
         let mut sampler = Sampler::new(half, 3);
         let picks: Vec<u32> = (0..4000)
-            .map(|_| sampler.sample_with_memory(&logits, &[(3, 1.0)]))
+            .map(|_| sampler.sample_with_memory(&logits, &[(3, 1.0)], Draw::Shaped))
             .collect();
         // Id 3 is all but impossible for the network; the memory gives it half the draws.
         let share = picks.iter().filter(|&&id| id == 3).count() as f64 / picks.len() as f64;
@@ -166,7 +194,7 @@ mod tests {
         for _ in 0..200 {
             assert_eq!(
                 plain.sample(&logits),
-                weightless.sample_with_memory(&logits, &[(3, 1.0)])
+                weightless.sample_with_memory(&logits, &[(3, 1.0)], Draw::Shaped)
             );
         }
     }
@@ -202,5 +230,29 @@ mod tests {
         };
         assert_eq!(run(42), run(42));
         assert_ne!(run(42), run(43));
+    }
+
+    #[test]
+    fn a_draw_as_trained_ignores_temperature_and_truncation() {
+        // Id 0 is `<unk>`; ids 1..=3 have probabilities 0.5, 0.3, 0.2. Cold and truncated, only
+        // id 1 is ever drawn; as trained, each comes up about as often as the network says.
+        let logits = [0.0, 0.5f32.ln(), 0.3f32.ln(), 0.2f32.ln()];
+        let mut sampler = Sampler::new(config(0.3, 1, 0.4), 5);
+        assert!((0..300).all(|_| sampler.sample(&logits) == 1));
+        let draws = 6000;
+        let mut counts = [0usize; 4];
+        for _ in 0..draws {
+            counts[sampler.sample_with_memory(&logits, &[], Draw::AsTrained) as usize] += 1;
+        }
+        for (count, expected) in counts[1..].iter().zip([0.5, 0.3, 0.2]) {
+            let share = *count as f64 / draws as f64;
+            assert!((share - expected).abs() < 0.03, "{counts:?}");
+        }
+        // Temperature 0 stays argmax for every draw.
+        let mut argmax = Sampler::new(config(0.0, 0, 1.0), 5);
+        assert_eq!(
+            argmax.sample_with_memory(&[1.0, 2.0, 0.0], &[], Draw::AsTrained),
+            1
+        );
     }
 }

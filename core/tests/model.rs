@@ -594,3 +594,66 @@ fn a_note_repeated_past_the_limit_is_kept_out_for_a_while() {
     let baseline = onsets(TokenizerKind::Seed);
     assert!(baseline.len() > 2 * LONGEST_REPEAT && baseline.iter().all(|&p| p == 45));
 }
+
+#[test]
+fn a_cold_temperature_sharpens_the_timing_of_onsets_but_keeps_the_lengths_the_network_gives() {
+    let (c4, e4) = (Token::Notes(vec![60]), Token::Notes(vec![64]));
+    let (short, long) = (Token::Duration(3), Token::Duration(24));
+    let (near, far) = (Token::Shift(6), Token::Shift(12));
+    let sequence = [
+        c4.clone(),
+        e4.clone(),
+        short.clone(),
+        long.clone(),
+        near.clone(),
+        far.clone(),
+    ];
+    let vocab = Vocabulary::build([&sequence[..]], 1);
+    // After a pitch: short 60 %, long 40 %. After a length: the next onset near 60 %, far
+    // 40 %. After a shift: C4 or E4 (so the repeat guard stays out of it).
+    let logits_after = |last: &Token| -> Vec<f32> {
+        let wanted: Vec<(&Token, f32)> = match last {
+            Token::Notes(_) => vec![(&short, 0.6f32.ln()), (&long, 0.4f32.ln())],
+            Token::Duration(_) => vec![(&near, 0.6f32.ln()), (&far, 0.4f32.ln())],
+            _ => vec![(&c4, 0.0), (&e4, 0.0)],
+        };
+        vocab
+            .tokens()
+            .iter()
+            .map(|t| {
+                wanted
+                    .iter()
+                    .find(|(w, _)| *w == t)
+                    .map_or(-30.0, |(_, l)| *l)
+            })
+            .collect()
+    };
+    let tokenizer = Tokenizer::new(TokenizerKind::Timed);
+    let prime = vocab.encode(&[c4.clone(), short.clone(), near.clone()]);
+    let cold = SamplingConfig {
+        temperature: 0.2,
+        ..SamplingConfig::default()
+    };
+    let mut generator = Generator::new(&tokenizer, vocab.clone(), &prime, None, cold, 9);
+    for _ in 0..3 * 400 {
+        let last = vocab
+            .token(*generator.generated.last().unwrap_or(&prime[2]))
+            .clone();
+        generator.accept(&logits_after(&last));
+    }
+    let generated: Vec<Token> = generator
+        .generated
+        .iter()
+        .map(|&id| vocab.token(id).clone())
+        .collect();
+    let share = |wanted: &Token, of: &[&Token]| {
+        let among = generated.iter().filter(|t| of.contains(t)).count();
+        generated.iter().filter(|t| *t == wanted).count() as f64 / among as f64
+    };
+    // Temperature 0.2 turns the shifts' 60:40 into 88:12...
+    let near_share = share(&near, &[&near, &far]);
+    assert!((near_share - 0.88).abs() < 0.05, "{near_share}");
+    // ...but lengths are drawn as the network gives them: 40 % long, not none.
+    let long_share = share(&long, &[&short, &long]);
+    assert!((long_share - 0.4).abs() < 0.06, "{long_share}");
+}

@@ -352,6 +352,10 @@ pub struct EvalArgs {
     pub sampling: SamplingArgs,
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
     pub backend: BackendChoice,
+    /// Another style's corpus (repeatable): the generated pieces' pitch-class distance to it is
+    /// printed beside the distance to --data, to tell whose keys they sound in.
+    #[arg(long)]
+    pub rival: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -165,9 +165,33 @@ fn train_resume_export_generate() {
         "2",
         "--length",
         "40",
+        // The same corpus as a rival: its distance is printed beside the own one, and equal.
+        "--rival",
+        path(data.path()),
     ]));
     assert!(
         eval.contains("the model's held-out files") && eval.contains("perplexity"),
+        "{eval}"
+    );
+    let distance_after = |label: &str| -> f64 {
+        let line = eval
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("{label}: {eval}"));
+        line[label.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        distance_after("pitch-class distance, rival"),
+        distance_after("pitch-class distance "),
+        "{eval}"
+    );
+    assert!(
+        eval.contains("note length, per note") && eval.contains("onset gap, per onset"),
         "{eval}"
     );
     assert!(
