@@ -4,8 +4,8 @@
 //!
 //! Temperature, top-k and top-p shape which notes are chosen, not how long they are held: a
 //! duration is drawn from the network's own distribution ([`Draw::AsTrained`]). Sharpening it
-//! favours the most common, short values, and Final Fantasy's notes came out 21 % short at its
-//! tuned temperature 0.85, top-p 0.95 (over 100 pieces).
+//! favours the most common, short values: Final Fantasy's notes came out 38 % short at
+//! temperature 0.85, top-p 0.95 without the motif memory (100 pieces), 21 % drawn as trained.
 
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
