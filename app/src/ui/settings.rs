@@ -215,7 +215,7 @@ pub fn SettingsPanel() -> impl IntoView {
     view! {
         <section class="controls" on:keydown=on_key>
             <label>"Length (notes) "<input data-testid="length" type="number" min="1" max="5000" prop:value=move || settings.length.get() on:input=text_input(settings.length)/></label>
-            <label>"Temperature "<input data-testid="temperature" type="number" min="0" max="5" step="0.05" prop:value=move || settings.temperature.get() on:input=text_input(settings.temperature)/></label>
+            <label title="Below 1 sharpens, above 1 loosens the choice of pitches and of when the next onset comes (note lengths are drawn as the network learned them); 0 = always the likeliest">"Temperature "<input data-testid="temperature" type="number" min="0" max="5" step="0.05" prop:value=move || settings.temperature.get() on:input=text_input(settings.temperature)/></label>
             <label title="Keep only the k most likely tokens; 0 keeps all">"Top-k "<input data-testid="top-k" type="number" min="0" prop:value=move || settings.top_k.get() on:input=text_input(settings.top_k)/></label>
             <label title="Keep the most likely tokens up to this probability">"Top-p "<input data-testid="top-p" type="number" min="0.01" max="1" step="0.01" prop:value=move || settings.top_p.get() on:input=text_input(settings.top_p)/></label>
             <label title="Restate figures: the share of each choice copied from what followed the same notes earlier in the piece (0 = the network alone)">"Motifs "<input data-testid="motifs" type="number" min="0" max="0.9" step="0.1" prop:value=move || settings.motifs.get() on:input=text_input(settings.motifs)/></label>
