@@ -536,6 +536,35 @@ fn consecutive_seeds_take_every_opening_in_turn() {
 /// A network stuck on one note (here: logits that always prefer to strike A2 again) cannot
 /// repeat one onset more than `LONGEST_REPEAT` times in a row; after that it plays other notes
 /// for a while, and the `seed` tokens of the report's baseline are left alone.
+/// Logits over `vocab` giving each `wanted` token its value and every other token `rest`.
+fn logits_favouring(vocab: &Vocabulary, wanted: &[(&Token, f32)], rest: f32) -> Vec<f32> {
+    vocab
+        .tokens()
+        .iter()
+        .map(|t| {
+            wanted
+                .iter()
+                .find(|(w, _)| *w == t)
+                .map_or(rest, |(_, l)| *l)
+        })
+        .collect()
+}
+
+/// Feeds `generator` `steps` tokens, each chosen from the logits `after` gives for the token
+/// before it (`prime_last`, the prime's last id, before the first).
+fn drive(
+    generator: &mut Generator,
+    vocab: &Vocabulary,
+    prime_last: u32,
+    steps: usize,
+    after: impl Fn(&Token) -> Vec<f32>,
+) {
+    for _ in 0..steps {
+        let last = vocab.token(*generator.generated.last().unwrap_or(&prime_last));
+        generator.accept(&after(last));
+    }
+}
+
 #[test]
 fn a_note_repeated_past_the_limit_is_kept_out_for_a_while() {
     use motif::generate::LONGEST_REPEAT;
@@ -550,16 +579,7 @@ fn a_note_repeated_past_the_limit_is_kept_out_for_a_while() {
             Token::Duration(_) => &[(&shift, 20.0)],
             _ => &[(&a2, 20.0), (&c3, 10.0)],
         };
-        vocab
-            .tokens()
-            .iter()
-            .map(|t| {
-                wanted
-                    .iter()
-                    .find(|(w, _)| *w == t)
-                    .map_or(-20.0, |(_, l)| *l)
-            })
-            .collect()
+        logits_favouring(&vocab, wanted, -20.0)
     };
     let onsets = |kind: TokenizerKind| -> Vec<u8> {
         let tokenizer = Tokenizer::new(kind);
@@ -572,12 +592,7 @@ fn a_note_repeated_past_the_limit_is_kept_out_for_a_while() {
             SamplingConfig::default(),
             1,
         );
-        for _ in 0..3 * 60 {
-            let last = vocab
-                .token(*generator.generated.last().unwrap_or(&prime[2]))
-                .clone();
-            generator.accept(&prefer(&last));
-        }
+        drive(&mut generator, &vocab, prime[2], 3 * 60, prefer);
         generator.finish().iter().map(|n| n.pitch).collect()
     };
     let pitches = onsets(TokenizerKind::Timed);
@@ -617,16 +632,7 @@ fn a_cold_temperature_sharpens_the_timing_of_onsets_but_keeps_the_lengths_the_ne
             Token::Duration(_) => vec![(&near, 0.6f32.ln()), (&far, 0.4f32.ln())],
             _ => vec![(&c4, 0.0), (&e4, 0.0)],
         };
-        vocab
-            .tokens()
-            .iter()
-            .map(|t| {
-                wanted
-                    .iter()
-                    .find(|(w, _)| *w == t)
-                    .map_or(-30.0, |(_, l)| *l)
-            })
-            .collect()
+        logits_favouring(&vocab, &wanted, -30.0)
     };
     let tokenizer = Tokenizer::new(TokenizerKind::Timed);
     let prime = vocab.encode(&[c4.clone(), short.clone(), near.clone()]);
@@ -635,12 +641,7 @@ fn a_cold_temperature_sharpens_the_timing_of_onsets_but_keeps_the_lengths_the_ne
         ..SamplingConfig::default()
     };
     let mut generator = Generator::new(&tokenizer, vocab.clone(), &prime, None, cold, 9);
-    for _ in 0..3 * 400 {
-        let last = vocab
-            .token(*generator.generated.last().unwrap_or(&prime[2]))
-            .clone();
-        generator.accept(&logits_after(&last));
-    }
+    drive(&mut generator, &vocab, prime[2], 3 * 400, logits_after);
     let generated: Vec<Token> = generator
         .generated
         .iter()

@@ -1,7 +1,7 @@
 //! `trainer-cli eval`: held-out loss and perplexity, and the statistics of generated pieces
 //! next to the corpus's own.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use motif::bundle::Manifest;
@@ -94,20 +94,17 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         sampling.temperature, sampling.top_k, sampling.top_p
     );
     print_comparison(&generated, &corpus, args.length);
-    for dir in &args.rival {
-        let rival = corpus_stats(
-            &load_corpus(dir, &manifest.read_options())?,
-            &manifest.tokenizer,
-        );
-        if rival.is_empty() {
-            bail!("--rival {}: no usable MIDI files", dir.display());
-        }
-        let rival = pooled(&rival);
+    let generated_pitch_classes = pooled(&generated);
+    for (dir, rival) in args
+        .rival
+        .iter()
+        .zip(rival_pitch_classes(&args.rival, &manifest)?)
+    {
         let [low, high] = resampled_range(&generated, &rival);
         println!(
             "{:<28} {:>12.3}   (to {}; {low:.3}–{high:.3})",
             "pitch-class distance, rival",
-            pooled(&generated).pitch_class_distance(&rival),
+            generated_pitch_classes.pitch_class_distance(&rival),
             dir.display()
         );
     }
@@ -164,6 +161,22 @@ pub fn load_corpus(data: &Path, read_options: &ReadOptions) -> Result<Vec<(Strin
         }
     }
     Ok(pieces)
+}
+
+/// The pooled pitch classes of each `--rival` corpus, as the tokenizer writes it.
+pub fn rival_pitch_classes(dirs: &[PathBuf], manifest: &Manifest) -> Result<Vec<PieceStats>> {
+    dirs.iter()
+        .map(|dir| {
+            let stats = corpus_stats(
+                &load_corpus(dir, &manifest.read_options())?,
+                &manifest.tokenizer,
+            );
+            if stats.is_empty() {
+                bail!("--rival {}: no usable MIDI files", dir.display());
+            }
+            Ok(pooled(&stats))
+        })
+        .collect()
 }
 
 /// Statistics of the corpus as the tokenizer writes it (onsets on its grid, notes cut at its

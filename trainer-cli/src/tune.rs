@@ -18,7 +18,9 @@ use motif::stats::PieceStats;
 use crate::backend;
 use crate::bundle_io;
 use crate::cli::TuneArgs;
-use crate::eval::{corpus_stats, generated_stats, load_corpus, longest_repeat, mean, pooled};
+use crate::eval::{
+    corpus_stats, generated_stats, load_corpus, longest_repeat, mean, pooled, rival_pitch_classes,
+};
 use crate::fsutil::write_json;
 
 const TEMPERATURES: [f32; 5] = [0.7, 0.8, 0.85, 0.9, 1.0];
@@ -49,20 +51,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
         bail!("no usable MIDI files in {}", args.data.display());
     }
     let own_pitch_classes = pooled(&corpus);
-    let rivals = args
-        .rival
-        .iter()
-        .map(|dir| {
-            let stats = corpus_stats(
-                &load_corpus(dir, &manifest.read_options())?,
-                &manifest.tokenizer,
-            );
-            if stats.is_empty() {
-                bail!("--rival {}: no usable MIDI files", dir.display());
-            }
-            Ok(pooled(&stats))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let rivals = rival_pitch_classes(&args.rival, &manifest)?;
     println!(
         "{}: {} pieces of {} notes per setting against {} corpus pieces",
         manifest.style.id,
