@@ -121,6 +121,41 @@ fn timed_velocity_buckets_are_optional() {
 }
 
 #[test]
+fn velocity_buckets_decode_to_the_loudness_the_corpus_plays_in_them() {
+    let played = |velocity: u8| Note {
+        velocity,
+        ..note(0.0, 1.0, 60)
+    };
+    // Quiet notes as performers play them (bucket 0 is 0–31), and one loud note.
+    let corpus = [played(24), played(30), played(27), played(120)];
+    let centres = TimedConfig::default();
+    let levels = centres.measured_levels(&corpus);
+    // Buckets no note falls in keep their centres.
+    assert_eq!(levels, vec![27, 48, 80, 120]);
+
+    let quiet = tokens(&["v:0", "C4", "d:12", "w:12", "v:3", "E4", "d:12"]);
+    let velocities = |config: TimedConfig| -> Vec<u8> {
+        Tokenizer::Timed(config)
+            .decode(&quiet)
+            .iter()
+            .map(|n| n.velocity)
+            .collect()
+    };
+    assert_eq!(velocities(centres.clone()), vec![16, 112]);
+    let measured = TimedConfig {
+        velocity_levels: levels,
+        ..centres
+    };
+    assert_eq!(velocities(measured.clone()), vec![27, 120]);
+    // Bundles written before the levels existed read as before, and write them only when set.
+    let json = serde_json::to_string(&TimedConfig::default()).unwrap();
+    assert!(!json.contains("velocity_levels"), "{json}");
+    let reread: TimedConfig =
+        serde_json::from_str(&serde_json::to_string(&measured).unwrap()).unwrap();
+    assert_eq!(reread, measured);
+}
+
+#[test]
 fn long_silences_are_shortened_and_long_gaps_split_into_shifts() {
     let tokenizer = Tokenizer::new(TokenizerKind::Timed);
     let encoded = tokenizer.encode(&[note(0.0, 1.0, 60), note(10.0, 1.0, 62), note(1e9, 1.0, 64)]);

@@ -375,6 +375,10 @@ pub struct TuneArgs {
     /// Print the table without writing the manifest.
     #[arg(long)]
     pub dry_run: bool,
+    /// Only measure the loudness each velocity bucket plays at from the corpus and store it,
+    /// keeping the bundle's sampling (for bundles tuned before the levels were measured).
+    #[arg(long)]
+    pub loudness_only: bool,
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
     pub backend: BackendChoice,
     /// Another style's corpus (repeatable): settings whose pieces' pitch classes lie nearer it

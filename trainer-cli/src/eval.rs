@@ -7,6 +7,7 @@ use anyhow::{Result, bail};
 use motif::bundle::Manifest;
 use motif::corpus::{find_midi_files, load_file};
 use motif::data::{Pieces, windows};
+use motif::generate::Generator;
 use motif::memory::replay;
 use motif::meter::MetricClock;
 use motif::midi::ReadOptions;
@@ -19,6 +20,7 @@ use motif::{Note, Score};
 use motif::{TokenKind, Tokenizer, Vocabulary};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
+use rayon::prelude::*;
 
 use crate::backend::{self, Stepper};
 use crate::bundle_io;
@@ -218,30 +220,48 @@ pub fn generated_stats(
     length: usize,
 ) -> Result<Vec<PieceStats>> {
     let steps_per_beat = f64::from(manifest.tokenizer.steps_per_beat().max(1));
-    seeds
-        .map(|seed| {
-            let request = PieceRequest {
-                notes: length,
-                sampling: sampling.clone(),
-                seed,
-                variation: 0,
-                start: Start::CorpusExcerpt,
-                bpm: 120.0,
-            };
-            let mut generator = request.generator(manifest);
-            stepper.run(&mut generator, request.notes, request.token_budget())?;
-            let skip = generator.prime_notes;
-            let offset = request.prime(manifest).1.time() as f64 / steps_per_beat;
-            let notes: Vec<Note> = generator.finish()[skip..]
-                .iter()
-                .map(|n| Note {
-                    start: n.start + offset,
-                    ..*n
+    let piece = |seed: u64, run: &dyn Fn(&mut Generator, &PieceRequest) -> Result<()>| {
+        let request = PieceRequest {
+            notes: length,
+            sampling: sampling.clone(),
+            seed,
+            variation: 0,
+            start: Start::CorpusExcerpt,
+            bpm: 120.0,
+        };
+        let mut generator = request.generator(manifest);
+        run(&mut generator, &request)?;
+        let skip = generator.prime_notes;
+        let offset = request.prime(manifest).1.time() as f64 / steps_per_beat;
+        let notes: Vec<Note> = generator.finish()[skip..]
+            .iter()
+            .map(|n| Note {
+                start: n.start + offset,
+                ..*n
+            })
+            .collect();
+        Ok(PieceStats::of(&notes))
+    };
+    match stepper {
+        // Each piece is its own generator over shared read-only weights, so pieces run on
+        // every core; `collect` keeps seed order, and a seed gives the same piece either way.
+        Stepper::Packed(packed) => seeds
+            .into_par_iter()
+            .map(|seed| {
+                piece(seed, &|generator, request| {
+                    generator.run_packed(packed, request.notes, request.token_budget());
+                    Ok(())
                 })
-                .collect();
-            Ok(PieceStats::of(&notes))
-        })
-        .collect()
+            })
+            .collect(),
+        Stepper::Tensors(..) => seeds
+            .map(|seed| {
+                piece(seed, &|generator, request| {
+                    stepper.run(generator, request.notes, request.token_budget())
+                })
+            })
+            .collect(),
+    }
 }
 
 /// Held-out loss split by what each target token says, and per note over pitch + timing:

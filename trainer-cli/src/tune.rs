@@ -11,7 +11,8 @@
 //! its rhythm.
 
 use anyhow::{Context, Result, bail};
-use motif::bundle::MANIFEST_FILE;
+use motif::Tokenizer;
+use motif::bundle::{MANIFEST_FILE, Manifest};
 use motif::sample::SamplingConfig;
 use motif::stats::PieceStats;
 
@@ -43,12 +44,30 @@ const CONFIRMED: usize = 5;
 pub fn run(args: &TuneArgs) -> Result<()> {
     let backend = backend::select(args.backend)?;
     let (mut manifest, model) = bundle_io::load(&args.model, &backend.device)?;
-    let corpus = corpus_stats(
-        &load_corpus(&args.data, &manifest.read_options())?,
-        &manifest.tokenizer,
-    );
+    let pieces = load_corpus(&args.data, &manifest.read_options())?;
+    let corpus = corpus_stats(&pieces, &manifest.tokenizer);
     if corpus.is_empty() {
         bail!("no usable MIDI files in {}", args.data.display());
+    }
+    // Generated notes are played at the loudness the corpus's performers use in each bucket.
+    if let Tokenizer::Timed(config) = &mut manifest.tokenizer
+        && config.velocity_buckets > 0
+    {
+        let before = config.velocity_levels.clone();
+        config.velocity_levels =
+            config.measured_levels(pieces.iter().flat_map(|(_, score)| &score.notes));
+        println!(
+            "velocity each loudness bucket plays at (the corpus's mean in it): {:?}{}",
+            config.velocity_levels,
+            if before.is_empty() {
+                " (was the buckets' centres)".to_string()
+            } else {
+                format!(" (was {before:?})")
+            }
+        );
+    }
+    if args.loudness_only {
+        return write_manifest(args, &manifest);
     }
     let own_pitch_classes = pooled(&corpus);
     let rivals = rival_pitch_classes(&args.rival, &manifest)?;
@@ -170,10 +189,14 @@ pub fn run(args: &TuneArgs) -> Result<()> {
         "chosen: temperature {}, top-p {}, motif memory {} (score {score:.3})",
         chosen.temperature, chosen.top_p, chosen.motif_memory
     );
+    manifest.sampling = Some(chosen);
+    write_manifest(args, &manifest)
+}
+
+fn write_manifest(args: &TuneArgs, manifest: &Manifest) -> Result<()> {
     if !args.dry_run {
-        manifest.sampling = Some(chosen);
         let path = args.model.join(MANIFEST_FILE);
-        write_json(&path, &manifest)?;
+        write_json(&path, manifest)?;
         println!("wrote {}", path.display());
     }
     Ok(())

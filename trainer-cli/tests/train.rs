@@ -173,6 +173,20 @@ fn train_resume_export_generate() {
         eval.contains("the model's held-out files") && eval.contains("perplexity"),
         "{eval}"
     );
+    // Pieces are generated on every core at once; the figures must not depend on which
+    // finishes first.
+    let eval_args = [
+        "eval",
+        "--model",
+        path(&bundle),
+        "--data",
+        path(data.path()),
+        "--pieces",
+        "4",
+        "--length",
+        "40",
+    ];
+    assert_eq!(ok(&trainer(&eval_args)), ok(&trainer(&eval_args)));
     let distance_after = |label: &str| -> f64 {
         let line = eval
             .lines()
@@ -252,6 +266,35 @@ fn train_resume_export_generate() {
         ],
     );
     assert_eq!(tuned, explicit);
+    // `tune` also stores the velocity each loudness bucket plays at, the corpus's mean in it,
+    // and generated notes sound at those velocities.
+    assert!(
+        tune.contains("velocity each loudness bucket plays at"),
+        "{tune}"
+    );
+    let levels: Vec<u8> = manifest["tokenizer"]["velocity_levels"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{manifest}"))
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u8)
+        .collect();
+    assert_eq!(levels.len(), 4, "{manifest}");
+    let played = read_midi(&tuned, &ReadOptions::default()).unwrap();
+    assert!(
+        played.notes.iter().all(|n| levels.contains(&n.velocity)),
+        "{levels:?}"
+    );
+    // `--loudness-only` measures them again and leaves the sampling as it was.
+    let again = ok(&trainer(&[
+        "tune",
+        "--model",
+        path(&bundle),
+        "--data",
+        path(data.path()),
+        "--loudness-only",
+    ]));
+    assert!(!again.contains("chosen:"), "{again}");
+    assert_eq!(read_manifest(), manifest);
 
     // A key and scale keep every generated pitch in it (no prime: every note is generated),
     // and `eval` reports the share.

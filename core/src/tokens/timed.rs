@@ -23,6 +23,12 @@ pub struct TimedConfig {
     pub velocity_buckets: u8,
     /// Loudness of decoded notes when buckets are off.
     pub default_velocity: u8,
+    /// The velocity each bucket decodes to: the mean of the corpus's notes in it
+    /// ([`TimedConfig::measured_levels`], written by `trainer-cli tune`). Empty: the bucket's
+    /// centre, which for the quietest bucket (16) is far below what performers play in it
+    /// (26–28 in every corpus here).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub velocity_levels: Vec<u8>,
 }
 
 impl Default for TimedConfig {
@@ -34,6 +40,7 @@ impl Default for TimedConfig {
             max_rest_steps: 192,
             velocity_buckets: 4,
             default_velocity: 80,
+            velocity_levels: Vec::new(),
         }
     }
 }
@@ -113,10 +120,38 @@ impl TimedConfig {
         if self.velocity_buckets == 0 {
             return self.default_velocity;
         }
+        if let Some(&level) = self.velocity_levels.get(usize::from(bucket)) {
+            return level.clamp(1, 127);
+        }
         let width = 128.0 / f64::from(self.velocity_buckets);
         ((f64::from(bucket) + 0.5) * width)
             .round()
             .clamp(1.0, 127.0) as u8
+    }
+
+    /// The mean velocity of `notes` in each bucket (rounded), for [`Self::velocity_levels`];
+    /// a bucket no note falls in keeps its centre. Empty when buckets are off.
+    pub fn measured_levels<'a>(&self, notes: impl IntoIterator<Item = &'a Note>) -> Vec<u8> {
+        let buckets = usize::from(self.velocity_buckets);
+        let mut sums = vec![(0u64, 0u64); buckets];
+        for note in notes {
+            if buckets > 0 {
+                let (sum, count) = &mut sums[usize::from(self.bucket(note.velocity))];
+                *sum += u64::from(note.velocity);
+                *count += 1;
+            }
+        }
+        let centres = TimedConfig {
+            velocity_levels: Vec::new(),
+            ..self.clone()
+        };
+        sums.iter()
+            .enumerate()
+            .map(|(bucket, &(sum, count))| match count {
+                0 => centres.bucket_velocity(bucket as u8),
+                _ => ((sum as f64 / count as f64).round() as u8).clamp(1, 127),
+            })
+            .collect()
     }
 }
 
