@@ -120,9 +120,13 @@ impl TimedConfig {
         if self.velocity_buckets == 0 {
             return self.default_velocity;
         }
-        if let Some(&level) = self.velocity_levels.get(usize::from(bucket)) {
-            return level.clamp(1, 127);
+        match self.velocity_levels.get(usize::from(bucket)) {
+            Some(&level) => level.clamp(1, 127),
+            None => self.bucket_centre(bucket),
         }
+    }
+
+    fn bucket_centre(&self, bucket: u8) -> u8 {
         let width = 128.0 / f64::from(self.velocity_buckets);
         ((f64::from(bucket) + 0.5) * width)
             .round()
@@ -132,23 +136,19 @@ impl TimedConfig {
     /// The mean velocity of `notes` in each bucket (rounded), for [`Self::velocity_levels`];
     /// a bucket no note falls in keeps its centre. Empty when buckets are off.
     pub fn measured_levels<'a>(&self, notes: impl IntoIterator<Item = &'a Note>) -> Vec<u8> {
-        let buckets = usize::from(self.velocity_buckets);
-        let mut sums = vec![(0u64, 0u64); buckets];
-        for note in notes {
-            if buckets > 0 {
-                let (sum, count) = &mut sums[usize::from(self.bucket(note.velocity))];
-                *sum += u64::from(note.velocity);
-                *count += 1;
-            }
+        let mut sums = vec![(0u64, 0u64); usize::from(self.velocity_buckets)];
+        if sums.is_empty() {
+            return Vec::new();
         }
-        let centres = TimedConfig {
-            velocity_levels: Vec::new(),
-            ..self.clone()
-        };
+        for note in notes {
+            let (sum, count) = &mut sums[usize::from(self.bucket(note.velocity))];
+            *sum += u64::from(note.velocity);
+            *count += 1;
+        }
         sums.iter()
             .enumerate()
             .map(|(bucket, &(sum, count))| match count {
-                0 => centres.bucket_velocity(bucket as u8),
+                0 => self.bucket_centre(bucket as u8),
                 _ => ((sum as f64 / count as f64).round() as u8).clamp(1, 127),
             })
             .collect()
