@@ -3,9 +3,16 @@
 //! embedding → N recurrent layers (LSTM or GRU) with dropout between them → dense + ReLU →
 //! dense → logits over the vocabulary. The recurrent layers pack their gates: one matmul
 //! projects the whole input sequence for all gates at once, and one matmul per time step mixes in
-//! the hidden state, where burn's stock `nn::Lstm` does eight small ones per step.
+//! the hidden state, where burn's stock `nn::Lstm` does eight small ones per step. On the CPU
+//! (feature `fused`, which the trainer turns on) each layer's whole window is one operation with
+//! its own backward pass instead (`fused`, `kernel`): the same function, several times faster
+//! to train.
 
 mod config;
+#[cfg(feature = "fused")]
+pub mod fused;
+#[cfg(feature = "fused")]
+mod kernel;
 mod network;
 mod packed;
 mod recurrent;

@@ -170,6 +170,21 @@ impl MusicModel {
         meter: Option<Tensor<2, Int>>,
         state: Option<State>,
     ) -> (Tensor<3>, State) {
+        #[cfg(feature = "fused")]
+        let fused = super::fused::supports(&tokens.device());
+        #[cfg(not(feature = "fused"))]
+        let fused = false;
+        self.features_through(tokens, meter, state, fused)
+    }
+
+    /// [`features`](Self::features) through the fused CPU recurrences or step by step.
+    fn features_through(
+        &self,
+        tokens: Tensor<2, Int>,
+        meter: Option<Tensor<2, Int>>,
+        state: Option<State>,
+        fused: bool,
+    ) -> (Tensor<3>, State) {
         let [batch, time] = tokens.dims();
         let meter = match (&self.meter_phase, &self.meter_beat) {
             (Some(phase), Some(beat)) => {
@@ -182,6 +197,23 @@ impl MusicModel {
             }
             _ => None,
         };
+        #[cfg(feature = "fused")]
+        if fused && time > 0 {
+            let mut sequence = self.embedding.forward(tokens);
+            if let Some((phase, in_beat, beat, beat_index)) = meter {
+                sequence = sequence + phase.forward(in_beat) + beat.forward(beat_index);
+            }
+            let mut carried = state.map(|s| s.layers.into_iter());
+            let mut layers = Vec::with_capacity(self.layers.len());
+            for layer in &self.layers {
+                let previous = carried.as_mut().and_then(Iterator::next);
+                let (outputs, state) = layer.forward_fused(sequence, previous);
+                sequence = self.dropout.forward(outputs);
+                layers.push(state);
+            }
+            return (sequence, State { layers });
+        }
+        let _ = fused;
         // One embedding lookup per step (ids are not tracked, so slicing them costs nothing).
         let mut steps: Vec<Tensor<2>> = (0..time)
             .map(|t| {
@@ -240,5 +272,70 @@ impl MusicModel {
         let (logits, state) = self.forward_with_state(tokens, None, None);
         let [batch, time, vocab] = logits.dims();
         (logits.narrow(1, time - 1, 1).reshape([batch, vocab]), state)
+    }
+}
+
+#[cfg(all(test, feature = "fused"))]
+mod tests {
+    use super::*;
+    use crate::model::CellKind;
+    use burn::tensor::Distribution;
+
+    /// The whole network through the fused recurrences is the step-by-step network: same
+    /// features, same final state and same gradients, with metric positions and a carried state.
+    #[test]
+    fn the_fused_network_computes_what_the_step_by_step_one_does() {
+        for (cell, layers, hidden, time, carried) in [
+            (CellKind::Lstm, 2, 8, 9, true),
+            (CellKind::Gru, 2, 8, 9, true),
+            (CellKind::Gru, 1, 24, 24, false),
+        ] {
+            let device = Device::flex().autodiff();
+            let config = ModelConfig {
+                vocab_size: 30,
+                cell,
+                layers,
+                hidden,
+                embedding: 6,
+                dropout: 0.0,
+                dense: 5,
+                meter_steps_per_beat: Some(4),
+            };
+            let model = config.init(&device);
+            let ids = |seed: f64| {
+                Tensor::<2>::random([3, time], Distribution::Uniform(0.0, seed), &device).int()
+            };
+            let tokens = ids(30.0);
+            let meter = carried.then(|| ids(16.0));
+            let warm = carried.then(|| model.features(ids(30.0), None, None).1.detach());
+            let run = |fused: bool| {
+                let (features, state) =
+                    model.features_through(tokens.clone(), meter.clone(), warm.clone(), fused);
+                let last = state.layers.last().unwrap().hidden.clone();
+                let loss = features.clone().powf_scalar(2.0).sum() + last.clone().sum();
+                let grads = loss.backward();
+                let embedding = model.embedding.weight.val().grad(&grads).unwrap();
+                (features, last, embedding)
+            };
+            let (a, b) = (run(false), run(true));
+            let flat = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
+            let pairs = [
+                (
+                    flat(a.0.reshape([3 * time, hidden])),
+                    flat(b.0.reshape([3 * time, hidden])),
+                    "features",
+                ),
+                (flat(a.1), flat(b.1), "final hidden"),
+                (flat(a.2), flat(b.2), "embedding gradient"),
+            ];
+            for (x, y, what) in pairs {
+                let worst = x
+                    .iter()
+                    .zip(&y)
+                    .map(|(p, q)| (p - q).abs())
+                    .fold(0.0, f32::max);
+                assert!(worst < 1e-5, "{cell:?} {what}: max |difference| {worst}");
+            }
+        }
     }
 }

@@ -97,6 +97,72 @@ impl Recurrent {
         (outputs, state)
     }
 
+    /// As [`forward`](Self::forward) on the CPU, with the sequence as one tensor
+    /// [batch, time, features] → [batch, time, size]: the input projection of every step is one
+    /// matmul, and the recurrence one fused operation with its own backward pass.
+    #[cfg(feature = "fused")]
+    pub fn forward_fused(
+        &self,
+        inputs: Tensor<3>,
+        state: Option<LayerState>,
+    ) -> (Tensor<3>, LayerState) {
+        let [batch, time, features] = inputs.dims();
+        let state = state.unwrap_or_else(|| self.zero_state(batch, &inputs.device()));
+        let size = self.size;
+        let Some(hidden) = &self.hidden else {
+            // LSTM: the packed `[x, h]` weight splits into its input rows and its hidden rows.
+            // (Weight before bias: parameters initialise lazily in the order they are read, as
+            // for the GRU below.)
+            let weight = self.input.weight.val();
+            let from_input = weight.clone().narrow(0, 0, features);
+            let from_hidden = weight.narrow(0, features, size);
+            let mut projected = inputs.reshape([batch * time, features]).matmul(from_input);
+            if let Some(bias) = &self.input.bias {
+                projected = projected + bias.val().unsqueeze_dim(0);
+            }
+            let output = super::fused::lstm_recurrence(
+                projected.reshape([batch, time, 4 * size]),
+                from_hidden,
+                state.hidden,
+                state.cell.expect("an LSTM state has a cell"),
+            );
+            let hiddens = output.clone().narrow(1, 0, time);
+            let last = hiddens
+                .clone()
+                .narrow(1, time - 1, 1)
+                .reshape([batch, size]);
+            let cell = output.narrow(1, time, 1).reshape([batch, size]);
+            return (
+                hiddens,
+                LayerState {
+                    hidden: last,
+                    cell: Some(cell),
+                },
+            );
+        };
+        // Parameters initialise lazily, on first use, from the seeded stream: read them in the
+        // order the step-by-step path does (input weight and bias, then hidden weight and
+        // bias), or a seed would start a different network here.
+        let projected = self.input.forward(inputs);
+        let weight = hidden.weight.val();
+        let bias = match &hidden.bias {
+            Some(bias) => bias.val(),
+            None => Tensor::zeros([3 * size], &projected.device()),
+        };
+        let hiddens = super::fused::gru_recurrence(projected, weight, bias, state.hidden);
+        let last = hiddens
+            .clone()
+            .narrow(1, time - 1, 1)
+            .reshape([batch, size]);
+        (
+            hiddens,
+            LayerState {
+                hidden: last,
+                cell: None,
+            },
+        )
+    }
+
     fn step(&self, x: Tensor<2>, state: LayerState) -> LayerState {
         match (&self.hidden, self.kind) {
             (None, _) => {
@@ -146,5 +212,122 @@ mod tests {
         assert!(bias[4..8].iter().all(|&b| b == 1.0), "{bias:?}");
         // The other gates keep their random start.
         assert!(bias[..4].iter().chain(&bias[8..]).all(|&b| b.abs() < 1.0));
+    }
+
+    /// The fused CPU recurrences are the same functions as the step-by-step ones: equal outputs,
+    /// final state and gradients for every input and weight.
+    #[cfg(feature = "fused")]
+    #[test]
+    fn the_fused_recurrences_match_the_step_by_step_ones_forward_and_backward() {
+        fused_matches_step_by_step(CellKind::Lstm);
+        fused_matches_step_by_step(CellKind::Gru);
+    }
+
+    #[cfg(feature = "fused")]
+    fn fused_matches_step_by_step(kind: CellKind) {
+        use burn::tensor::Distribution;
+
+        let device = Device::flex().autodiff();
+        let (batch, time, features, size) = (3, 7, 5, 6);
+        let layer = Recurrent::new(kind, features, size, &device);
+        let normal = Distribution::Normal(0.0, 1.0);
+        let inputs = Tensor::<3>::random([batch, time, features], normal, &device).require_grad();
+        let hidden = Tensor::<2>::random([batch, size], normal, &device).require_grad();
+        let cell = Tensor::<2>::random([batch, size], normal, &device).require_grad();
+        let lstm = kind == CellKind::Lstm;
+        let state = || LayerState {
+            hidden: hidden.clone(),
+            cell: lstm.then(|| cell.clone()),
+        };
+        // A loss that reaches every output, and the final hidden and cell state.
+        let mix = Tensor::<3>::random([batch, time, size], normal, &device);
+        let mix_h = Tensor::<2>::random([batch, size], normal, &device);
+        let mix_c = Tensor::<2>::random([batch, size], normal, &device);
+        let loss = |outputs: Tensor<3>, last: LayerState| {
+            (outputs * mix.clone()).sum()
+                + (last.hidden * mix_h.clone()).sum()
+                + last
+                    .cell
+                    .map_or(Tensor::zeros([1], &device), |c| (c * mix_c.clone()).sum())
+        };
+
+        let steps = (0..time)
+            .map(|t| inputs.clone().narrow(1, t, 1).reshape([batch, features]))
+            .collect();
+        let (outputs, last) = layer.forward(steps, Some(state()));
+        let stepped = Tensor::stack(outputs, 1);
+        let (fused, fused_last) = layer.forward_fused(inputs.clone(), Some(state()));
+
+        let close = |a: Tensor<3>, b: Tensor<3>, what: &str| {
+            let a = a.into_data().try_to_vec::<f32>().unwrap();
+            let b = b.into_data().try_to_vec::<f32>().unwrap();
+            assert_eq!(a.len(), b.len(), "{what}");
+            let worst = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-5, "{kind:?} {what}: max |difference| {worst}");
+        };
+        close(stepped.clone(), fused.clone(), "outputs");
+        let as3 = |t: Tensor<2>| t.unsqueeze_dim::<3>(0);
+        close(
+            as3(last.hidden.clone()),
+            as3(fused_last.hidden.clone()),
+            "final h",
+        );
+        if lstm {
+            close(
+                as3(last.cell.clone().unwrap()),
+                as3(fused_last.cell.clone().unwrap()),
+                "cell",
+            );
+        }
+
+        let grads = loss(stepped, last).backward();
+        let fused_grads = loss(fused, fused_last).backward();
+        let weight = layer.input.weight.val();
+        let bias = layer.input.bias.as_ref().unwrap().val();
+        close(
+            inputs.grad(&grads).unwrap(),
+            inputs.grad(&fused_grads).unwrap(),
+            "input gradient",
+        );
+        let mut checked = vec![("h0", &hidden), ("weight", &weight)];
+        if lstm {
+            checked.push(("c0", &cell));
+        }
+        let hidden_weight = layer.hidden.as_ref().map(|h| h.weight.val());
+        if let Some(weight) = &hidden_weight {
+            checked.push(("hidden weight", weight));
+        }
+        for (what, tensor) in checked {
+            close(
+                as3(tensor.grad(&grads).unwrap()),
+                as3(tensor.grad(&fused_grads).unwrap()),
+                &format!("{what} gradient"),
+            );
+        }
+        let mut biases = vec![bias];
+        biases.extend(
+            layer
+                .hidden
+                .as_ref()
+                .and_then(|h| h.bias.as_ref())
+                .map(|b| b.val()),
+        );
+        for bias in biases {
+            close(
+                bias.grad(&grads)
+                    .unwrap()
+                    .unsqueeze_dim::<2>(0)
+                    .unsqueeze_dim(0),
+                bias.grad(&fused_grads)
+                    .unwrap()
+                    .unsqueeze_dim::<2>(0)
+                    .unsqueeze_dim(0),
+                "bias gradient",
+            );
+        }
     }
 }
