@@ -208,7 +208,7 @@ impl MusicModel {
             for layer in &self.layers {
                 let previous = carried.as_mut().and_then(Iterator::next);
                 let (outputs, state) = layer.forward_fused(sequence, previous);
-                sequence = self.dropout.forward(outputs);
+                sequence = self.dropout_sequence(outputs);
                 layers.push(state);
             }
             return (sequence, State { layers });
@@ -239,6 +239,42 @@ impl MusicModel {
             layers.push(state);
         }
         (Tensor::stack(steps, 1), State { layers })
+    }
+
+    /// burn's dropout with its mask drawn by a fast generator, seeded from burn's seeded stream:
+    /// burn draws one ChaCha value per element, 7 % of a training step at the report's size.
+    #[cfg(feature = "fused")]
+    fn dropout_sequence(&self, input: Tensor<3>) -> Tensor<3> {
+        use rand::rngs::Xoshiro256PlusPlus;
+        use rand::{Rng, SeedableRng};
+
+        let dropout = &self.dropout;
+        let device = input.device();
+        if !dropout.training.is_enabled() || !device.is_autodiff() || dropout.prob == 0.0 {
+            return input;
+        }
+        let seed = Tensor::<1>::random([2], burn::tensor::Distribution::Default, &device)
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32 seed");
+        let seed = u64::from(seed[0].to_bits()) << 32 | u64::from(seed[1].to_bits());
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let keep = 1.0 - dropout.prob;
+        // A value is kept when a uniform 32-bit draw falls below `keep · 2³²`.
+        let threshold = (keep * 4_294_967_296.0) as u64;
+        let scale = (1.0 / keep) as f32;
+        let dims = input.dims();
+        let count = dims.iter().product::<usize>();
+        let mut mask = Vec::with_capacity(count + 1);
+        while mask.len() < count {
+            let bits = rng.next_u64();
+            for half in [bits & 0xffff_ffff, bits >> 32] {
+                mask.push(if half < threshold { scale } else { 0.0 });
+            }
+        }
+        mask.truncate(count);
+        input * Tensor::<3>::from_data(TensorData::new(mask, dims), &device)
     }
 
     /// Dense + ReLU + dense: recurrent features [..., hidden] → logits [..., vocab]. Training
@@ -337,5 +373,45 @@ mod tests {
                 assert!(worst < 1e-5, "{cell:?} {what}: max |difference| {worst}");
             }
         }
+    }
+
+    /// The fast dropout mask drops the configured share, scales what it keeps as burn's does,
+    /// and is off outside training. (That a seed repeats it is the trainer's seeded-run tests:
+    /// burn's stream is shared by every test thread here.)
+    #[test]
+    fn sequence_dropout_drops_its_share_and_follows_the_seed() {
+        let device = Device::flex().autodiff();
+        let config = ModelConfig {
+            vocab_size: 30,
+            cell: CellKind::Gru,
+            layers: 1,
+            hidden: 8,
+            embedding: 6,
+            dropout: 0.3,
+            dense: 5,
+            meter_steps_per_beat: None,
+        };
+        let model = config.init(&device);
+        let ones = || Tensor::<3>::ones([16, 50, 40], &device);
+        let mask = model
+            .dropout_sequence(ones())
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let dropped = mask.iter().filter(|&&v| v == 0.0).count() as f64 / mask.len() as f64;
+        assert!((dropped - 0.3).abs() < 0.01, "dropped {dropped}");
+        assert!(
+            mask.iter()
+                .all(|&v| v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-6)
+        );
+        let valid = model.valid();
+        let kept = valid.dropout_sequence(Tensor::<3>::ones([2, 3, 4], &Device::flex()));
+        assert!(
+            kept.into_data()
+                .try_to_vec::<f32>()
+                .unwrap()
+                .iter()
+                .all(|&v| v == 1.0)
+        );
     }
 }
