@@ -3,13 +3,14 @@
 //! [`super::recurrent`].
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
+use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::autodiff::{Autodiff, NodeId};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};
@@ -147,70 +148,81 @@ impl FusedRecurrence for Flex {
     }
 }
 
-/// Hands each input that asked for one its gradient.
-fn register(
-    grads: &mut Gradients,
-    parents: [Option<NodeId>; 4],
-    computed: [(Vec<f32>, Vec<usize>); 4],
-) {
-    for (node, (values, shape)) in parents.into_iter().zip(computed) {
-        if let Some(node) = node {
-            grads.register::<Flex>(node, tensor(values, shape));
+/// A kernel's tape: the gradients of the operation's four inputs, each with its shape, from the
+/// output's gradient.
+trait RecordedWindow: Send + Sync + std::fmt::Debug + 'static {
+    fn input_gradients(&self, d_output: &[f32]) -> [(Vec<f32>, Vec<usize>); 4];
+}
+
+impl RecordedWindow for lstm::Tape {
+    fn input_gradients(&self, d_output: &[f32]) -> [(Vec<f32>, Vec<usize>); 4] {
+        let computed = lstm::backward(self, d_output);
+        let Shape {
+            batch,
+            time,
+            hidden,
+        } = self.shape;
+        [
+            (computed.projected, vec![batch, time, 4 * hidden]),
+            (computed.recurrent, vec![hidden, 4 * hidden]),
+            (computed.hidden0, vec![batch, hidden]),
+            (computed.cell0, vec![batch, hidden]),
+        ]
+    }
+}
+
+impl RecordedWindow for gru::Tape {
+    fn input_gradients(&self, d_output: &[f32]) -> [(Vec<f32>, Vec<usize>); 4] {
+        let computed = gru::backward(self, d_output);
+        let Shape {
+            batch,
+            time,
+            hidden,
+        } = self.shape;
+        [
+            (computed.projected, vec![batch, time, 3 * hidden]),
+            (computed.recurrent, vec![hidden, 3 * hidden]),
+            (computed.recurrent_bias, vec![3 * hidden]),
+            (computed.hidden0, vec![batch, hidden]),
+        ]
+    }
+}
+
+/// The backward step of a recurrence whose forward pass recorded a `T`.
+#[derive(Debug)]
+struct RecurrenceBackward<T>(PhantomData<T>);
+
+impl<T: RecordedWindow> Backward<Flex, 4> for RecurrenceBackward<T> {
+    type State = Arc<T>;
+
+    fn backward(self, ops: Ops<Self::State, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let d_output = grads.consume::<Flex>(&ops.node);
+        let computed = ops.state.input_gradients(&values(&d_output));
+        for (parent, (values, shape)) in ops.parents.into_iter().zip(computed) {
+            if let Some(node) = parent {
+                grads.register::<Flex>(node.id, tensor(values, shape));
+            }
         }
     }
 }
 
-#[derive(Debug)]
-struct LstmBackward;
-
-impl Backward<Flex, 4> for LstmBackward {
-    type State = Arc<lstm::Tape>;
-
-    fn backward(self, ops: Ops<Self::State, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let d_output = grads.consume::<Flex>(&ops.node);
-        let computed = lstm::backward(&ops.state, &values(&d_output));
-        let Shape {
-            batch,
-            time,
-            hidden,
-        } = ops.state.shape;
-        register(
-            grads,
-            ops.parents.map(|parent| parent.map(|node| node.id)),
-            [
-                (computed.projected, vec![batch, time, 4 * hidden]),
-                (computed.recurrent, vec![hidden, 4 * hidden]),
-                (computed.hidden0, vec![batch, hidden]),
-                (computed.cell0, vec![batch, hidden]),
-            ],
-        );
-    }
-}
-
-#[derive(Debug)]
-struct GruBackward;
-
-impl Backward<Flex, 4> for GruBackward {
-    type State = Arc<gru::Tape>;
-
-    fn backward(self, ops: Ops<Self::State, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let d_output = grads.consume::<Flex>(&ops.node);
-        let computed = gru::backward(&ops.state, &values(&d_output));
-        let Shape {
-            batch,
-            time,
-            hidden,
-        } = ops.state.shape;
-        register(
-            grads,
-            ops.parents.map(|parent| parent.map(|node| node.id)),
-            [
-                (computed.projected, vec![batch, time, 3 * hidden]),
-                (computed.recurrent, vec![hidden, 3 * hidden]),
-                (computed.recurrent_bias, vec![3 * hidden]),
-                (computed.hidden0, vec![batch, hidden]),
-            ],
-        );
+/// Runs `kernel` on the inputs' values and, when any input is tracked, records its tape for the
+/// backward pass.
+fn tracked<C: CheckpointStrategy, T: RecordedWindow>(
+    inputs: [&FloatTensor<Autodiff<Flex, C>>; 4],
+    kernel: fn([&FlexTensor; 4], bool) -> (FlexTensor, Option<T>),
+) -> FloatTensor<Autodiff<Flex, C>> {
+    let prepared = RecurrenceBackward::<T>(PhantomData)
+        .prepare::<C>(inputs.map(|input| input.node()))
+        .compute_bound()
+        .stateful();
+    let primitives = inputs.map(|input| input.primitive());
+    match prepared {
+        OpsKind::Tracked(prep) => {
+            let (output, tape) = kernel(primitives, true);
+            prep.finish(Arc::new(tape.expect("a recorded tape")), output)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(kernel(primitives, false).0),
     }
 }
 
@@ -221,28 +233,7 @@ impl<C: CheckpointStrategy> FusedRecurrence for Autodiff<Flex, C> {
         hidden: FloatTensor<Self>,
         cell: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        let prepared = LstmBackward
-            .prepare::<C>([
-                projected.node(),
-                recurrent.node(),
-                hidden.node(),
-                cell.node(),
-            ])
-            .compute_bound()
-            .stateful();
-        let inputs = [
-            projected.primitive(),
-            recurrent.primitive(),
-            hidden.primitive(),
-            cell.primitive(),
-        ];
-        match prepared {
-            OpsKind::Tracked(prep) => {
-                let (output, tape) = run_lstm(inputs, true);
-                prep.finish(Arc::new(tape.expect("recorded")), output)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(run_lstm(inputs, false).0),
-        }
+        tracked::<C, _>([&projected, &recurrent, &hidden, &cell], run_lstm)
     }
 
     fn gru_recurrence(
@@ -251,27 +242,6 @@ impl<C: CheckpointStrategy> FusedRecurrence for Autodiff<Flex, C> {
         bias: FloatTensor<Self>,
         hidden: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        let prepared = GruBackward
-            .prepare::<C>([
-                projected.node(),
-                recurrent.node(),
-                bias.node(),
-                hidden.node(),
-            ])
-            .compute_bound()
-            .stateful();
-        let inputs = [
-            projected.primitive(),
-            recurrent.primitive(),
-            bias.primitive(),
-            hidden.primitive(),
-        ];
-        match prepared {
-            OpsKind::Tracked(prep) => {
-                let (output, tape) = run_gru(inputs, true);
-                prep.finish(Arc::new(tape.expect("recorded")), output)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(run_gru(inputs, false).0),
-        }
+        tracked::<C, _>([&projected, &recurrent, &bias, &hidden], run_gru)
     }
 }
