@@ -18,7 +18,8 @@ use burn::prelude::*;
 
 use super::kernel::{Shape, gru, lstm};
 
-/// Whether tensors on `device` can take the fused recurrences.
+/// Whether tensors on `device` can take the fused recurrences. Never while `MOTIF_NO_FUSED` is
+/// set: A/B measurements against burn's own step-by-step path, in one binary.
 pub fn supports(device: &Device) -> bool {
     std::env::var_os("MOTIF_NO_FUSED").is_none() && device.clone().inner() == Device::flex()
 }
