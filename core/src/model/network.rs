@@ -171,49 +171,64 @@ impl MusicModel {
         state: Option<State>,
     ) -> (Tensor<3>, State) {
         #[cfg(feature = "fused")]
-        let fused = super::fused::supports(&tokens.device());
-        #[cfg(not(feature = "fused"))]
-        let fused = false;
-        self.features_through(tokens, meter, state, fused)
+        if tokens.dims()[1] > 0 && super::fused::supports(&tokens.device()) {
+            return self.features_fused(tokens, meter, state);
+        }
+        self.features_stepwise(tokens, meter, state)
     }
 
-    /// [`features`](Self::features) through the fused CPU recurrences or step by step.
-    fn features_through(
+    /// Each token's position within the beat and beat within the bar, with the embeddings that
+    /// take them, when the network is given metric positions (`None` reads as a bar's start).
+    #[allow(clippy::type_complexity)]
+    fn metric_inputs(
+        &self,
+        tokens: &Tensor<2, Int>,
+        meter: Option<Tensor<2, Int>>,
+    ) -> Option<(&Embedding, Tensor<2, Int>, &Embedding, Tensor<2, Int>)> {
+        let (phase, beat) = self.meter_phase.as_ref().zip(self.meter_beat.as_ref())?;
+        let positions = meter.unwrap_or_else(|| tokens.zeros_like());
+        let steps_per_beat = phase.weight.dims()[0] as i64;
+        let beats = beat.weight.dims()[0] as i64;
+        let in_beat = positions.clone().remainder_scalar(steps_per_beat);
+        let beat_index = positions.div_scalar(steps_per_beat).clamp(0, beats - 1);
+        Some((phase, in_beat, beat, beat_index))
+    }
+
+    /// [`features`](Self::features) through the fused CPU recurrences: the whole window as one
+    /// tensor, one operation per layer.
+    #[cfg(feature = "fused")]
+    fn features_fused(
         &self,
         tokens: Tensor<2, Int>,
         meter: Option<Tensor<2, Int>>,
         state: Option<State>,
-        fused: bool,
+    ) -> (Tensor<3>, State) {
+        let meter = self.metric_inputs(&tokens, meter);
+        let mut sequence = self.embedding.forward(tokens);
+        if let Some((phase, in_beat, beat, beat_index)) = meter {
+            sequence = sequence + phase.forward(in_beat) + beat.forward(beat_index);
+        }
+        let mut carried = state.map(|s| s.layers.into_iter());
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let previous = carried.as_mut().and_then(Iterator::next);
+            let (outputs, state) = layer.forward_fused(sequence, previous);
+            sequence = self.dropout_sequence(outputs);
+            layers.push(state);
+        }
+        (sequence, State { layers })
+    }
+
+    /// [`features`](Self::features) step by step, one tensor per time step: burn's own ops on
+    /// every device.
+    fn features_stepwise(
+        &self,
+        tokens: Tensor<2, Int>,
+        meter: Option<Tensor<2, Int>>,
+        state: Option<State>,
     ) -> (Tensor<3>, State) {
         let [batch, time] = tokens.dims();
-        let meter = match (&self.meter_phase, &self.meter_beat) {
-            (Some(phase), Some(beat)) => {
-                let positions = meter.unwrap_or_else(|| tokens.zeros_like());
-                let steps_per_beat = phase.weight.dims()[0] as i64;
-                let beats = beat.weight.dims()[0] as i64;
-                let in_beat = positions.clone().remainder_scalar(steps_per_beat);
-                let beat_index = positions.div_scalar(steps_per_beat).clamp(0, beats - 1);
-                Some((phase, in_beat, beat, beat_index))
-            }
-            _ => None,
-        };
-        #[cfg(feature = "fused")]
-        if fused && time > 0 {
-            let mut sequence = self.embedding.forward(tokens);
-            if let Some((phase, in_beat, beat, beat_index)) = meter {
-                sequence = sequence + phase.forward(in_beat) + beat.forward(beat_index);
-            }
-            let mut carried = state.map(|s| s.layers.into_iter());
-            let mut layers = Vec::with_capacity(self.layers.len());
-            for layer in &self.layers {
-                let previous = carried.as_mut().and_then(Iterator::next);
-                let (outputs, state) = layer.forward_fused(sequence, previous);
-                sequence = self.dropout_sequence(outputs);
-                layers.push(state);
-            }
-            return (sequence, State { layers });
-        }
-        let _ = fused;
+        let meter = self.metric_inputs(&tokens, meter);
         // One embedding lookup per step (ids are not tracked, so slicing them costs nothing).
         let mut steps: Vec<Tensor<2>> = (0..time)
             .map(|t| {
@@ -345,8 +360,12 @@ mod tests {
             let meter = carried.then(|| ids(16.0));
             let warm = carried.then(|| model.features(ids(30.0), None, None).1.detach());
             let run = |fused: bool| {
-                let (features, state) =
-                    model.features_through(tokens.clone(), meter.clone(), warm.clone(), fused);
+                let (tokens, meter, warm) = (tokens.clone(), meter.clone(), warm.clone());
+                let (features, state) = if fused {
+                    model.features_fused(tokens, meter, warm)
+                } else {
+                    model.features_stepwise(tokens, meter, warm)
+                };
                 let last = state.layers.last().unwrap().hidden.clone();
                 let loss = features.clone().powf_scalar(2.0).sum() + last.clone().sum();
                 let grads = loss.backward();
@@ -379,7 +398,7 @@ mod tests {
     /// and is off outside training. (That a seed repeats it is the trainer's seeded-run tests:
     /// burn's stream is shared by every test thread here.)
     #[test]
-    fn sequence_dropout_drops_its_share_and_follows_the_seed() {
+    fn sequence_dropout_drops_its_share_and_is_off_outside_training() {
         let device = Device::flex().autodiff();
         let config = ModelConfig {
             vocab_size: 30,

@@ -6,8 +6,8 @@
 use rayon::prelude::*;
 
 use super::{
-    Shape, matmul, previous_hiddens, recurrent_weight_gradient, sigmoid_in_place, tanh_in_place,
-    transpose,
+    Shape, matmul, recurrent_weight_gradient, sigmoid_in_place, states_from, steps_from,
+    tanh_in_place, transpose,
 };
 
 /// What the backward pass needs from the forward pass.
@@ -55,15 +55,10 @@ pub fn forward(
     );
     assert_eq!(recurrent.len(), hidden * width, "recurrent weight size");
     assert_eq!(recurrent_bias.len(), width, "recurrent bias size");
-    assert_eq!(hidden0.len(), batch * hidden, "initial hidden state size");
 
     let mut gates = projected.to_vec();
     let mut hidden_n = vec![0.0; batch * time * hidden];
-    let mut hiddens = vec![0.0; batch * slots * hidden];
-    for b in 0..batch {
-        let row = b * slots * hidden;
-        hiddens[row..row + hidden].copy_from_slice(&hidden0[b * hidden..(b + 1) * hidden]);
-    }
+    let mut hiddens = states_from(hidden0, shape);
     let mut step = vec![0.0; batch * width];
     for t in 0..time {
         // step = h_{t-1} · Wh + bh
@@ -117,11 +112,7 @@ pub fn forward(
             });
     }
 
-    let mut output = vec![0.0; batch * time * hidden];
-    for b in 0..batch {
-        output[b * time * hidden..(b + 1) * time * hidden]
-            .copy_from_slice(&hiddens[(b * slots + 1) * hidden..(b + 1) * slots * hidden]);
-    }
+    let output = steps_from(&hiddens, shape, 1);
     let tape = record.then(|| Tape {
         shape,
         gates,
@@ -211,7 +202,7 @@ pub fn backward(tape: &Tape, d_output: &[f32]) -> Gradients {
             *sum += value;
         }
     }
-    let previous = previous_hiddens(&tape.hiddens, tape.shape);
+    let previous = steps_from(&tape.hiddens, tape.shape, 0);
     Gradients {
         recurrent: recurrent_weight_gradient(&previous, &d_from_hidden, hidden, width),
         recurrent_bias: d_bias,

@@ -6,8 +6,8 @@
 use rayon::prelude::*;
 
 use super::{
-    Shape, matmul, previous_hiddens, recurrent_weight_gradient, sigmoid_in_place, tanh_in_place,
-    transpose,
+    Shape, matmul, recurrent_weight_gradient, sigmoid_in_place, states_from, steps_from,
+    tanh_in_place, transpose,
 };
 
 /// What the backward pass needs from the forward pass.
@@ -54,17 +54,10 @@ pub fn forward(
         "projected input size"
     );
     assert_eq!(recurrent.len(), hidden * width, "recurrent weight size");
-    assert_eq!(hidden0.len(), batch * hidden, "initial hidden state size");
-    assert_eq!(cell0.len(), batch * hidden, "initial cell state size");
 
     let mut gates = projected.to_vec();
-    let mut hiddens = vec![0.0; batch * slots * hidden];
-    let mut cells = vec![0.0; batch * slots * hidden];
-    for b in 0..batch {
-        let row = b * slots * hidden;
-        hiddens[row..row + hidden].copy_from_slice(&hidden0[b * hidden..(b + 1) * hidden]);
-        cells[row..row + hidden].copy_from_slice(&cell0[b * hidden..(b + 1) * hidden]);
-    }
+    let mut hiddens = states_from(hidden0, shape);
+    let mut cells = states_from(cell0, shape);
     for t in 0..time {
         // gates[:, t] += h_{t-1} · Wh
         // SAFETY: `batch` rows of `hidden` (lhs) and `width` (dst) values at row strides of
@@ -207,7 +200,7 @@ pub fn backward(tape: &Tape, d_output: &[f32]) -> Gradients {
         }
     }
 
-    let previous = previous_hiddens(&tape.hiddens, tape.shape);
+    let previous = steps_from(&tape.hiddens, tape.shape, 0);
     Gradients {
         recurrent: recurrent_weight_gradient(&previous, &d_gates, hidden, width),
         projected: d_gates,

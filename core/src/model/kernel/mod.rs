@@ -22,20 +22,39 @@ pub struct Shape {
     pub hidden: usize,
 }
 
-/// `h` before each step, `[batch·time, hidden]`, gathered from `[batch, time + 1, hidden]`
-/// (initial state first): the left operand of the recurrent weights' gradient.
-pub(super) fn previous_hiddens(hiddens: &[f32], shape: Shape) -> Vec<f32> {
+/// A state per step boundary, `[batch, time + 1, hidden]`, with `initial` (`[batch, hidden]`) in
+/// each sequence's first slot and the rest for the steps to fill.
+pub(super) fn states_from(initial: &[f32], shape: Shape) -> Vec<f32> {
     let Shape {
         batch,
         time,
         hidden,
     } = shape;
-    let mut previous = Vec::with_capacity(batch * time * hidden);
-    for b in 0..batch {
-        let row = b * (time + 1) * hidden;
-        previous.extend_from_slice(&hiddens[row..row + time * hidden]);
+    assert_eq!(initial.len(), batch * hidden, "initial state size");
+    let mut states = vec![0.0; batch * (time + 1) * hidden];
+    for (slots, start) in states
+        .chunks_exact_mut((time + 1) * hidden)
+        .zip(initial.chunks_exact(hidden))
+    {
+        slots[..hidden].copy_from_slice(start);
     }
-    previous
+    states
+}
+
+/// `time` consecutive slots of each sequence's `[batch, time + 1, hidden]` states, from slot
+/// `first`: `[batch·time, hidden]`. From 0, the state before each step (the left operand of the
+/// recurrent weights' gradient); from 1, the state after each.
+pub(super) fn steps_from(states: &[f32], shape: Shape, first: usize) -> Vec<f32> {
+    let Shape {
+        batch,
+        time,
+        hidden,
+    } = shape;
+    let mut steps = Vec::with_capacity(batch * time * hidden);
+    for slots in states.chunks_exact((time + 1) * hidden) {
+        steps.extend_from_slice(&slots[first * hidden..(first + time) * hidden]);
+    }
+    steps
 }
 
 /// `Σ over every (batch, step) of h_{t-1}ᵀ · dG_t`, one matmul with `batch·time` inner rows:
