@@ -8,6 +8,7 @@ use burn::prelude::*;
 use crate::memory::MotifMemory;
 use crate::meter::MetricClock;
 use crate::model::{MusicModel, PackedModel, PackedState, State};
+use crate::pace::PaceMemory;
 use crate::sample::{Draw, Sampler, SamplingConfig};
 use crate::score::Note;
 use crate::stats::SAME_ONSET_BEATS;
@@ -39,6 +40,8 @@ pub struct Generator {
     allowed: Option<Vec<bool>>,
     /// The piece so far, prime included, when sampling restates from it.
     memory: Option<MotifMemory>,
+    /// The piece's note lengths and onset gaps so far, when sampling keeps its pace.
+    pace: Option<PaceMemory>,
     /// Whether pitches chosen now join the onset already begun (no time shift since the last
     /// pitch), for the repeat guard. `None` for `seed` tokens, which the guard leaves alone:
     /// the report's baseline is kept as the report had it.
@@ -73,6 +76,7 @@ impl Generator {
         let mut generator = Generator {
             allowed,
             memory: (sampling.motif_memory > 0.0).then(MotifMemory::new),
+            pace: (sampling.pace_memory > 0.0).then(|| PaceMemory::new(&vocab)),
             onset_open: (tokenizer.kind() == TokenizerKind::Timed).then_some(false),
             banned: None,
             duration_next: false,
@@ -135,6 +139,11 @@ impl Generator {
     }
 
     fn choose(&mut self, logits: &[f32]) -> u32 {
+        let paced = self
+            .pace
+            .as_ref()
+            .map(|pace| pace.mix_logits(logits, self.sampler.config().pace_memory));
+        let logits = paced.as_deref().unwrap_or(logits);
         if let Some(pitches) = self.overlong_repeat() {
             self.banned = Some((pitches, LONGEST_REPEAT));
         }
@@ -236,6 +245,9 @@ impl Generator {
         }
         if let Some(memory) = self.memory.as_mut() {
             memory.push(id, position);
+        }
+        if let Some(pace) = self.pace.as_mut() {
+            pace.push(id);
         }
     }
 

@@ -20,6 +20,7 @@ pub mod memory;
 pub mod meter;
 pub mod midi;
 pub mod model;
+pub mod pace;
 pub mod piece;
 pub mod sample;
 pub mod scale;

@@ -28,6 +28,9 @@ pub struct SamplingConfig {
     /// Share of the next token's probability given to the piece's own past
     /// ([`crate::memory`]): 0 = the network alone, 0.5 = half network, half restatement.
     pub motif_memory: f32,
+    /// Share of each note length's and onset gap's probability given to the piece's own
+    /// lengths and gaps so far ([`crate::pace`]), so a slow piece stays slow.
+    pub pace_memory: f32,
 }
 
 impl Default for SamplingConfig {
@@ -38,6 +41,7 @@ impl Default for SamplingConfig {
             top_p: 1.0,
             scale: None,
             motif_memory: 0.0,
+            pace_memory: 0.0,
         }
     }
 }
@@ -63,6 +67,10 @@ impl Sampler {
             config,
             rng: ChaCha8Rng::seed_from_u64(seed),
         }
+    }
+
+    pub fn config(&self) -> &SamplingConfig {
+        &self.config
     }
 
     /// Picks a token id from one row of logits. `<unk>` is never picked: it has no music in it.

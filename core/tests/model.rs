@@ -658,3 +658,70 @@ fn a_cold_temperature_sharpens_the_timing_of_onsets_but_keeps_the_lengths_the_ne
     let long_share = share(&long, &[&short, &long]);
     assert!((long_share - 0.4).abs() < 0.06, "{long_share}");
 }
+
+#[test]
+fn the_pace_memory_keeps_a_slow_opening_slow_and_a_fast_one_fast() {
+    let (c4, e4) = (Token::Notes(vec![60]), Token::Notes(vec![64]));
+    let (short, long) = (Token::Duration(3), Token::Duration(24));
+    let (near, far) = (Token::Shift(6), Token::Shift(24));
+    let sequence = [
+        c4.clone(),
+        e4.clone(),
+        short.clone(),
+        long.clone(),
+        near.clone(),
+        far.clone(),
+    ];
+    let vocab = Vocabulary::build([&sequence[..]], 1);
+    // The network knows nothing of the piece's pace: short 60 %, long 40 % after every pitch,
+    // near 60 %, far 40 % after every length; then C4 or E4 (so the repeat guard stays out).
+    let logits_after = |last: &Token| -> Vec<f32> {
+        let wanted: Vec<(&Token, f32)> = match last {
+            Token::Notes(_) => vec![(&short, 0.6f32.ln()), (&long, 0.4f32.ln())],
+            Token::Duration(_) => vec![(&near, 0.6f32.ln()), (&far, 0.4f32.ln())],
+            _ => vec![(&c4, 0.0), (&e4, 0.0)],
+        };
+        logits_favouring(&vocab, &wanted, -30.0)
+    };
+    let tokenizer = Tokenizer::new(TokenizerKind::Timed);
+    // Over 200 seeds, the share of long notes among the 10 notes after an opening of 20 notes.
+    let long_share = |opening: [&Token; 6], pace_memory: f32| {
+        let opening: Vec<Token> = opening
+            .iter()
+            .cycle()
+            .take(3 * 20)
+            .map(|t| (*t).clone())
+            .collect();
+        let prime = vocab.encode(&opening);
+        let (mut long_notes, mut notes) = (0, 0);
+        for seed in 0..200 {
+            let sampling = SamplingConfig {
+                pace_memory,
+                ..SamplingConfig::default()
+            };
+            let mut generator =
+                Generator::new(&tokenizer, vocab.clone(), &prime, None, sampling, seed);
+            drive(&mut generator, &vocab, prime[2], 3 * 10, logits_after);
+            for &id in &generator.generated {
+                match vocab.token(id) {
+                    Token::Duration(24) => (long_notes, notes) = (long_notes + 1, notes + 1),
+                    Token::Duration(_) => notes += 1,
+                    _ => {}
+                }
+            }
+        }
+        f64::from(long_notes) / f64::from(notes)
+    };
+    let slow = [&c4, &long, &far, &e4, &long, &far];
+    let fast = [&c4, &short, &near, &e4, &short, &near];
+    // Without it, every opening continues at the network's 40 % long notes.
+    for opening in [slow, fast] {
+        let share = long_share(opening, 0.0);
+        assert!((share - 0.4).abs() < 0.05, "{share}");
+    }
+    // With half the weight on the piece's own lengths, each keeps its own pace.
+    let slow_share = long_share(slow, 0.5);
+    let fast_share = long_share(fast, 0.5);
+    assert!(slow_share > 0.6, "slow opening: {slow_share}");
+    assert!(fast_share < 0.25, "fast opening: {fast_share}");
+}

@@ -200,6 +200,27 @@ test('the Motifs setting restates figures, and the page\'s piece equals trainer-
   await page.context().close();
 });
 
+test('the Pace setting changes the note lengths, and the page\'s piece equals trainer-cli --pace-memory', LONG, async (t) => {
+  const style = index.styles[0];
+  const page = await openIdle(`?backend=cpu&style=${style.id}`);
+  await setInput(page, 'length', 200);
+  await setInput(page, 'seed', 12);
+  const piece = async (pace) => {
+    await setInput(page, 'pace', pace);
+    const { status } = await generate(page);
+    assert.equal(status, 'done', await byId(page, 'error').textContent());
+    return (await download(page)).bytes;
+  };
+  const paced = await piece(0.7);
+  const plain = await piece(0);
+  assert.ok(!paced.equals(plain), 'Pace changes the piece');
+  if (CLI) {
+    const expected = cliGenerate(style, { length: 200, seed: 12, extra: ['--pace-memory', '0.7'] });
+    assert.ok(paced.equals(expected), 'the page\'s file equals trainer-cli generate --pace-memory 0.7');
+  } else t.diagnostic('MOTIF_TRAINER_CLI unset: not compared with trainer-cli');
+  await page.context().close();
+});
+
 test('Copy link carries style, seed and every setting: the link reproduces the same piece', LONG, async () => {
   const style = index.styles[1] ?? index.styles[0];
   const page = await openIdle(`?backend=cpu&style=${style.id}`);

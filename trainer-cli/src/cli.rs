@@ -415,6 +415,10 @@ pub struct SamplingArgs {
     /// figures are restated (0 = the network alone; at most 0.9).
     #[arg(long)]
     pub motif_memory: Option<f32>,
+    /// Share of each note length's and onset gap's probability given to the piece's own
+    /// lengths and gaps so far, so it keeps its pace (0 = the network alone; at most 0.9).
+    #[arg(long)]
+    pub pace_memory: Option<f32>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
@@ -431,6 +435,11 @@ impl SamplingArgs {
         {
             anyhow::bail!("--motif-memory {weight}: must be between 0 and 0.9");
         }
+        if let Some(weight) = self.pace_memory
+            && !(0.0..=0.9).contains(&weight)
+        {
+            anyhow::bail!("--pace-memory {weight}: must be between 0 and 0.9");
+        }
         let scale = self
             .key
             .as_deref()
@@ -445,6 +454,7 @@ impl SamplingArgs {
             top_p: self.top_p.unwrap_or(chosen.top_p),
             scale,
             motif_memory: self.motif_memory.unwrap_or(chosen.motif_memory),
+            pace_memory: self.pace_memory.unwrap_or(chosen.pace_memory),
         })
     }
 }

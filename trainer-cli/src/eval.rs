@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
+use burn::prelude::Device;
 use motif::bundle::Manifest;
 use motif::corpus::{find_midi_files, load_file};
 use motif::data::{Pieces, windows};
@@ -11,13 +12,15 @@ use motif::generate::Generator;
 use motif::memory::replay;
 use motif::meter::MetricClock;
 use motif::midi::ReadOptions;
+use motif::model::MusicModel;
+use motif::pace;
 use motif::piece::{PieceRequest, Start};
 use motif::sample::SamplingConfig;
 use motif::scale::{KeyScale, Scale};
 use motif::stats::PieceStats;
 use motif::vocab::UNKNOWN_ID;
 use motif::{Note, Score};
-use motif::{TokenKind, Tokenizer, Vocabulary};
+use motif::{Token, TokenKind, Tokenizer, Vocabulary};
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
@@ -25,7 +28,7 @@ use rayon::prelude::*;
 use crate::backend::{self, Stepper};
 use crate::bundle_io;
 use crate::cli::EvalArgs;
-use crate::train::{held_out_nll, held_out_nll_carried};
+use crate::train::{held_out_nll, held_out_nll_carried, visit_held_out};
 
 pub fn run(args: &EvalArgs) -> Result<()> {
     let backend = backend::select(args.backend)?;
@@ -35,37 +38,15 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     if pieces.is_empty() {
         bail!("no usable MIDI files in {}", args.data.display());
     }
-    // Score only the files the model never trained on, when this is its own corpus.
-    let held_out: Vec<&(String, motif::Score)> = pieces
-        .iter()
-        .filter(|(name, _)| manifest.training.validation_pieces.contains(name))
-        .collect();
-    let (scored, which) = if held_out.is_empty() {
-        (
-            pieces.iter().collect::<Vec<_>>(),
-            "all files given (none is among the model's held-out files)",
-        )
-    } else {
-        (held_out, "the model's held-out files")
-    };
+    let (ids, which) = held_out_ids(&manifest, &pieces);
     let steps_per_beat = manifest.tokenizer.steps_per_beat();
-    let mut ids = Pieces::default();
-    for (_, score) in &scored {
-        let encoded = vocab.encode(&manifest.tokenizer.encode(&score.notes));
-        if manifest.model.meter_steps_per_beat.is_some() {
-            let mut clock = MetricClock::for_score(steps_per_beat, score);
-            ids.meter
-                .push(clock.positions(encoded.iter().map(|&id| vocab.token(id))));
-        }
-        ids.ids.push(encoded);
-    }
     let seq_len = manifest.training.seq_len.max(2);
     let nll = held_out_nll(&model, &ids, seq_len, 32, &backend.device);
     let losses = KindLosses::of(vocab, nll.clone());
     println!(
         "{}: {} pieces scored ({which}); per-token loss {:.4} nats, perplexity {:.2}",
         manifest.style.id,
-        scored.len(),
+        ids.ids.len(),
         losses.per_token(),
         losses.per_token().exp()
     );
@@ -81,6 +62,32 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     );
     let sampling = args.sampling.config(&manifest)?;
     print_memory_losses(&manifest, &ids, seq_len, &nll, sampling.motif_memory);
+    let predicted = Predicted::held_out(&model, &manifest, &ids, seq_len, &backend.device);
+    let (expected, actual) = predicted.mean_durations();
+    let beats = f64::from(steps_per_beat.max(1));
+    println!(
+        "note length on the held-out files, each predicted from the true past: the network expects {:.3} beats, the files hold {:.3}",
+        expected / beats,
+        actual / beats,
+    );
+    let mut weights = PACE_WEIGHTS.to_vec();
+    if !weights.contains(&sampling.pace_memory) {
+        weights.push(sampling.pace_memory);
+    }
+    let paced = predicted.paced_nats_per_note(vocab, &ids, seq_len, &weights);
+    let (best_weight, best) = best_of(&paced);
+    let at = |weight: f32| {
+        paced
+            .iter()
+            .find(|(w, _)| *w == weight)
+            .map_or(f64::NAN, |p| p.1)
+    };
+    println!(
+        "pace memory: nats per note without it {:.4}, at weight {} (the sampling's) {:.4}, at {best_weight} (the best) {best:.4}",
+        at(0.0),
+        sampling.pace_memory,
+        at(sampling.pace_memory),
+    );
 
     let seeds = args.sampling.seed..args.sampling.seed + args.pieces as u64;
     let generated = generated_stats(
@@ -404,6 +411,159 @@ fn print_memory_losses(
         sampling_weight,
         mixed(f64::from(sampling_weight)),
     );
+}
+
+/// The held-out files of `manifest`'s own corpus among `pieces` (all of them when none is: then
+/// this is another corpus), as ids (and metric positions for a network that takes them), and
+/// which it was.
+pub fn held_out_ids(manifest: &Manifest, pieces: &[(String, Score)]) -> (Pieces, &'static str) {
+    let vocab = &manifest.vocabulary;
+    let held_out: Vec<&(String, Score)> = pieces
+        .iter()
+        .filter(|(name, _)| manifest.training.validation_pieces.contains(name))
+        .collect();
+    let (scored, which) = if held_out.is_empty() {
+        (
+            pieces.iter().collect::<Vec<_>>(),
+            "all files given (none is among the model's held-out files)",
+        )
+    } else {
+        (held_out, "the model's held-out files")
+    };
+    let steps_per_beat = manifest.tokenizer.steps_per_beat();
+    let mut ids = Pieces::default();
+    for (_, score) in scored {
+        let encoded = vocab.encode(&manifest.tokenizer.encode(&score.notes));
+        if manifest.model.meter_steps_per_beat.is_some() {
+            let mut clock = MetricClock::for_score(steps_per_beat, score);
+            ids.meter
+                .push(clock.positions(encoded.iter().map(|&id| vocab.token(id))));
+        }
+        ids.ids.push(encoded);
+    }
+    (ids, which)
+}
+
+/// Pace-memory weights `tune` chooses from by held-out nats per note.
+pub const PACE_WEIGHTS: [f32; 8] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7];
+
+/// What the network predicted for each held-out target from the true past (fresh windows, the
+/// targets of [`held_out_nll`], in its order).
+pub struct Predicted {
+    /// Target id, its probability, and the probability of its kind (duration, shift, ...).
+    targets: Vec<(u32, f64, f64)>,
+    /// Where the target is a duration: the length the network expects (over durations alone)
+    /// and the file's, in grid steps.
+    durations: Vec<(f64, f64)>,
+}
+
+impl Predicted {
+    pub fn held_out(
+        model: &MusicModel,
+        manifest: &Manifest,
+        ids: &Pieces,
+        seq_len: usize,
+        device: &Device,
+    ) -> Self {
+        let vocab = &manifest.vocabulary;
+        let kinds: Vec<TokenKind> = vocab.tokens().iter().map(Token::kind).collect();
+        let steps: Vec<Option<f64>> = vocab
+            .tokens()
+            .iter()
+            .map(|token| match token {
+                Token::Duration(steps) => Some(f64::from(*steps)),
+                _ => None,
+            })
+            .collect();
+        let mut predicted = Predicted {
+            targets: Vec::new(),
+            durations: Vec::new(),
+        };
+        visit_held_out(model, ids, seq_len, device, |target, row| {
+            let kind = kinds[target as usize];
+            let (mut kind_mass, mut length_mass, mut length_sum) = (0.0, 0.0, 0.0);
+            for ((&p, k), steps) in row.iter().zip(&kinds).zip(&steps) {
+                let p = f64::from(p);
+                if *k == kind {
+                    kind_mass += p;
+                }
+                if let Some(steps) = steps {
+                    length_mass += p;
+                    length_sum += p * steps;
+                }
+            }
+            predicted
+                .targets
+                .push((target, f64::from(row[target as usize]), kind_mass));
+            if let Some(actual) = steps[target as usize] {
+                predicted
+                    .durations
+                    .push((length_sum / length_mass.max(f64::MIN_POSITIVE), actual));
+            }
+        });
+        predicted
+    }
+
+    /// Mean note length the network expects where a file holds a duration, and the files'
+    /// own, in grid steps. Equal means short generated notes come from where free generation
+    /// drifts, not from the network's calibration.
+    pub fn mean_durations(&self) -> (f64, f64) {
+        let count = self.durations.len().max(1) as f64;
+        let (expected, actual) = self
+            .durations
+            .iter()
+            .fold((0.0, 0.0), |(e, a), (de, da)| (e + de, a + da));
+        (expected / count, actual / count)
+    }
+
+    /// Held-out nats per note with the pace memory mixed in at each weight, as generation mixes
+    /// it (each piece's own lengths and gaps before the target).
+    pub fn paced_nats_per_note(
+        &self,
+        vocab: &Vocabulary,
+        ids: &Pieces,
+        seq_len: usize,
+        weights: &[f32],
+    ) -> Vec<(f32, f64)> {
+        let replayed: Vec<Vec<Option<f64>>> = ids
+            .ids
+            .iter()
+            .map(|piece| pace::replay(vocab, piece))
+            .collect();
+        let shares: Vec<Option<f64>> = windows(&ids.ids, seq_len, seq_len, 0)
+            .into_iter()
+            .flat_map(|w| (1..=seq_len).map(move |j| (w.piece, w.start + j)))
+            .map(|(piece, at)| replayed[piece][at])
+            .collect();
+        weights
+            .iter()
+            .map(|&weight| {
+                let w = f64::from(weight);
+                let nll = self
+                    .targets
+                    .iter()
+                    .zip(&shares)
+                    .map(|(&(id, p, kind_mass), share)| {
+                        let mixed = match share {
+                            Some(share) => (1.0 - w) * p + w * kind_mass * share,
+                            None => p,
+                        };
+                        (id, -mixed.ln() as f32)
+                    })
+                    .collect();
+                (weight, KindLosses::of(vocab, nll).nats_per_note())
+            })
+            .collect()
+    }
+}
+
+/// The weight with the fewest nats, and its nats.
+pub fn best_of(scored: &[(f32, f64)]) -> (f32, f64) {
+    scored
+        .iter()
+        .copied()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((0.0, f64::NAN))
 }
 
 /// The longest run of one repeated onset in any of the pieces.

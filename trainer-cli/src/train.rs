@@ -349,6 +349,31 @@ fn score_windows(
     state
 }
 
+/// Over the held-out windows (fresh state: the targets and order of [`held_out_nll`]), each
+/// target id with the network's whole distribution for it.
+pub fn visit_held_out(
+    model: &MusicModel,
+    pieces: &Pieces,
+    seq_len: usize,
+    device: &Device,
+    mut visit: impl FnMut(u32, &[f32]),
+) {
+    for chunk in windows(&pieces.ids, seq_len, seq_len, 0).chunks(32) {
+        let batch = make_batch(pieces, chunk, seq_len, Targets::EveryPosition, None);
+        let targets: Vec<u32> = batch.targets.iter().map(|&t| t as u32).collect();
+        let (logits, _, _) = batch_logits(model, batch, (Targets::EveryPosition, None), device);
+        let [_, width] = logits.dims();
+        let probabilities = burn::tensor::activation::softmax(logits, 1)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap_or_default();
+        for (row, &target) in probabilities.chunks(width).zip(&targets) {
+            visit(target, row);
+        }
+    }
+}
+
 /// As [`held_out_nll`] (the same windows, the same targets), but each piece's windows are fed in
 /// order and the recurrent state is carried from one window into the next, as generation carries
 /// it through a piece. Only the first window of a piece starts from zero: this is the measure

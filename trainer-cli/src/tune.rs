@@ -20,9 +20,10 @@ use crate::backend;
 use crate::bundle_io;
 use crate::cli::TuneArgs;
 use crate::eval::{
-    corpus_stats, generated_stats, load_corpus, longest_repeat, mean, pooled, rival_pitch_classes,
+    PACE_WEIGHTS, Predicted, best_of, corpus_stats, generated_stats, held_out_ids, load_corpus,
+    longest_repeat, mean, pooled, rival_pitch_classes,
 };
-use crate::fsutil::write_json;
+use crate::fsutil::{read_json, write_json};
 
 const TEMPERATURES: [f32; 5] = [0.7, 0.8, 0.85, 0.9, 1.0];
 const TOP_PS: [f32; 3] = [0.9, 0.95, 1.0];
@@ -69,6 +70,17 @@ pub fn run(args: &TuneArgs) -> Result<()> {
     if args.loudness_only {
         return write_manifest(args, &manifest);
     }
+    // The pace memory is part of the model of the music, so its weight is the one that best
+    // predicts the held-out files (nats per note), not one more knob for the statistics below.
+    let (held_out, _) = held_out_ids(&manifest, &pieces);
+    let seq_len = manifest.training.seq_len.max(2);
+    let paced = Predicted::held_out(&model, &manifest, &held_out, seq_len, &backend.device)
+        .paced_nats_per_note(&manifest.vocabulary, &held_out, seq_len, &PACE_WEIGHTS);
+    let (pace_memory, nats) = best_of(&paced);
+    println!(
+        "pace memory: weight {pace_memory} predicts the held-out files best ({nats:.4} nats per note; {:.4} without)",
+        paced[0].1
+    );
     let own_pitch_classes = pooled(&corpus);
     let rivals = rival_pitch_classes(&args.rival, &manifest)?;
     println!(
@@ -162,6 +174,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
                     temperature,
                     top_p,
                     motif_memory,
+                    pace_memory,
                     ..SamplingConfig::default()
                 };
                 scored.push((measure(&sampling, args.pieces)?, sampling));
@@ -186,18 +199,30 @@ pub fn run(args: &TuneArgs) -> Result<()> {
     let best = scored.into_iter().next();
     let (score, chosen) = best.context("no candidate settings")?;
     println!(
-        "chosen: temperature {}, top-p {}, motif memory {} (score {score:.3})",
-        chosen.temperature, chosen.top_p, chosen.motif_memory
+        "chosen: temperature {}, top-p {}, motif memory {}, pace memory {} (score {score:.3})",
+        chosen.temperature, chosen.top_p, chosen.motif_memory, chosen.pace_memory
     );
     manifest.sampling = Some(chosen);
     write_manifest(args, &manifest)
 }
 
+/// Writes the bundle's manifest, and its sampling into each of its earlier epochs' manifests:
+/// the page keeps its settings when a visitor moves between epochs, so `generate` on a
+/// snapshot must start from the same ones.
 fn write_manifest(args: &TuneArgs, manifest: &Manifest) -> Result<()> {
     if !args.dry_run {
         let path = args.model.join(MANIFEST_FILE);
         write_json(&path, manifest)?;
         println!("wrote {}", path.display());
+        for snapshot in &manifest.snapshots {
+            let path = args.model.join(&snapshot.path).join(MANIFEST_FILE);
+            let mut earlier: Manifest = read_json(&path)?;
+            if earlier.sampling != manifest.sampling {
+                earlier.sampling = manifest.sampling.clone();
+                write_json(&path, &earlier)?;
+                println!("wrote the same sampling into {}", path.display());
+            }
+        }
     }
     Ok(())
 }

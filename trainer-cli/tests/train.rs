@@ -210,6 +210,11 @@ fn train_resume_export_generate() {
             ),
         "{eval}"
     );
+    assert!(
+        eval.contains("pace memory: nats per note without it ")
+            && eval.contains("each predicted from the true past: the network expects "),
+        "{eval}"
+    );
 
     // `tune` measures candidate settings against the corpus and stores the chosen ones, which
     // `generate` then starts from (flags still override them).
@@ -237,6 +242,18 @@ fn train_resume_export_generate() {
     let chosen = &manifest["sampling"];
     let temperature = chosen["temperature"].as_f64().unwrap();
     assert!((0.5..=1.0).contains(&temperature), "{chosen}");
+    // The pace memory's weight is the one that predicts the held-out files best, as printed.
+    let pace: f64 = tune
+        .lines()
+        .find_map(|l| l.strip_prefix("pace memory: weight "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{tune}"))
+        .parse()
+        .unwrap();
+    assert!(
+        (chosen["pace_memory"].as_f64().unwrap() - pace).abs() < 1e-6,
+        "{chosen}"
+    );
     let (tuned, _) = generate("tuned.mid", "3", &[]);
     let (temperature, top_k, top_p) = (
         format!("{temperature}"),
@@ -356,6 +373,26 @@ fn train_resume_export_generate() {
     };
     assert!(early.join("epoch-1/weights.bpk").exists());
     assert_eq!(listed(&early), 1);
+    // Tuning the bundle gives its earlier epochs the same sampling: the page keeps its settings
+    // between epochs, and `generate` on a snapshot must start from them too.
+    let sampling_of = |manifest: &Path| -> serde_json::Value {
+        let text = std::fs::read_to_string(manifest).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["sampling"].clone()
+    };
+    ok(&trainer(&[
+        "tune",
+        "--model",
+        path(&early),
+        "--data",
+        path(data.path()),
+        "--pieces",
+        "2",
+        "--length",
+        "20",
+    ]));
+    let tuned = sampling_of(&early.join("manifest.json"));
+    assert!(tuned.is_object(), "{tuned}");
+    assert_eq!(sampling_of(&early.join("epoch-1/manifest.json")), tuned);
     ok(&trainer(&[
         "export",
         "--run",

@@ -255,6 +255,7 @@ impl Page {
             settings.top_k.set(sampling.top_k.to_string());
             settings.top_p.set(sampling.top_p.to_string());
             settings.motifs.set(sampling.motif_memory.to_string());
+            settings.pace.set(sampling.pace_memory.to_string());
         }
         if self.epoch.get_untracked().is_none() {
             self.snapshots.set(style.manifest.snapshots.clone());

@@ -19,6 +19,8 @@ pub(crate) struct Settings {
     pub top_p: RwSignal<String>,
     /// Share of each draw taken from what followed the same context earlier in the piece.
     pub motifs: RwSignal<String>,
+    /// Share of each note length and onset gap taken from those the piece has used so far.
+    pub pace: RwSignal<String>,
     pub seed: RwSignal<String>,
     /// 0: the piece the seed names; k: its k-th variation (the same start, another random
     /// stream), as the Variations button makes them.
@@ -66,6 +68,10 @@ impl Settings {
         if !(0.0..=0.9).contains(&motif_memory) {
             return Err("Motifs must be between 0 and 0.9".into());
         }
+        let pace_memory: f32 = parse(&self.pace.get_untracked(), "Pace")?;
+        if !(0.0..=0.9).contains(&pace_memory) {
+            return Err("Pace must be between 0 and 0.9".into());
+        }
         let seed: u64 = parse(&self.seed.get_untracked(), "Seed")?;
         let variation: u32 = parse(&self.variation.get_untracked(), "Variation")?;
         let bpm: f64 = parse(&self.tempo.get_untracked(), "Tempo")?;
@@ -94,6 +100,7 @@ impl Settings {
                 top_p,
                 scale,
                 motif_memory,
+                pace_memory,
             },
             seed,
             variation,
@@ -104,12 +111,13 @@ impl Settings {
 }
 
 /// The query parameters a shared link carries: every setting that decides the notes.
-const LINK_PARAMS: [&str; 11] = [
+const LINK_PARAMS: [&str; 12] = [
     "length",
     "temperature",
     "top_k",
     "top_p",
     "motifs",
+    "pace",
     "seed",
     "variation",
     "tempo",
@@ -126,6 +134,7 @@ impl Settings {
             "top_k" => self.top_k,
             "top_p" => self.top_p,
             "motifs" => self.motifs,
+            "pace" => self.pace,
             "seed" => self.seed,
             "variation" => self.variation,
             "tempo" => self.tempo,
@@ -182,6 +191,7 @@ impl Default for Settings {
             top_k: RwSignal::new("0".into()),
             top_p: RwSignal::new("0.95".into()),
             motifs: RwSignal::new("0".into()),
+            pace: RwSignal::new("0".into()),
             seed: RwSignal::new(random_seed().to_string()),
             variation: RwSignal::new("0".into()),
             tempo: RwSignal::new("110".into()),
@@ -219,6 +229,7 @@ pub fn SettingsPanel() -> impl IntoView {
             <label title="Keep only the k most likely tokens; 0 keeps all">"Top-k "<input data-testid="top-k" type="number" min="0" prop:value=move || settings.top_k.get() on:input=text_input(settings.top_k)/></label>
             <label title="Keep the most likely tokens up to this probability">"Top-p "<input data-testid="top-p" type="number" min="0.01" max="1" step="0.01" prop:value=move || settings.top_p.get() on:input=text_input(settings.top_p)/></label>
             <label title="Restate figures: the share of each choice copied from what followed the same notes earlier in the piece (0 = the network alone)">"Motifs "<input data-testid="motifs" type="number" min="0" max="0.9" step="0.1" prop:value=move || settings.motifs.get() on:input=text_input(settings.motifs)/></label>
+            <label title="Keep the piece's pace: the share of each note length and onset gap drawn from those the piece has used so far (0 = the network alone)">"Pace "<input data-testid="pace" type="number" min="0" max="0.9" step="0.1" prop:value=move || settings.pace.get() on:input=text_input(settings.pace)/></label>
             <label>"Seed "<input data-testid="seed" type="number" min="0" prop:value=move || settings.seed.get() on:input=text_input(settings.seed)/></label>
             <button data-testid="new-seed" on:click=move |_| { settings.seed.set(random_seed().to_string()); settings.variation.set("0".into()); }>"New seed"</button>
             <label title="0: the piece the seed names; 1 and up: its variations (the same start, other choices)">"Variation "<input data-testid="variation" type="number" min="0" prop:value=move || settings.variation.get() on:input=text_input(settings.variation)/></label>
