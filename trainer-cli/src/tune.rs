@@ -8,7 +8,11 @@
 //! Given the other styles' corpora (`--rival`), a candidate whose pieces' pitch classes lie
 //! nearer one of them than the style's own corpus is ruled out as a loop is: a Beethoven
 //! model whose pieces sound in Final Fantasy's keys is not a Beethoven model, however close
-//! its rhythm.
+//! its rhythm. Nor is a candidate whose notes or onset gaps are more than 15 % longer or shorter
+//! than the corpus's, the pace the issue asks of every style.
+//!
+//! The pace memory's weight is not searched: it is the one that best predicts the style's
+//! held-out files.
 
 use anyhow::{Context, Result, bail};
 use motif::Tokenizer;
@@ -39,6 +43,11 @@ const MAX_DISTINCT_4GRAMS: f64 = 0.85;
 const RESTATEMENT_WEIGHT: f64 = 2.0;
 /// Added to a candidate whose pooled pitch classes lie nearer a rival corpus than its own.
 const RIVAL_PENALTY: f64 = 10.0;
+/// Added to a candidate whose mean note length or onset gap lies further than
+/// [`TIMING_TOLERANCE`] from the corpus's: the issue's bar for a style's pace, ruled on as loops
+/// and rival keys are (where every candidate misses, the nearest still wins).
+const TIMING_PENALTY: f64 = 10.0;
+const TIMING_TOLERANCE: f64 = 0.15;
 /// How many of the best candidates `--confirm` measures again.
 const CONFIRMED: usize = 5;
 
@@ -149,6 +158,11 @@ pub fn run(args: &TuneArgs) -> Result<()> {
                 RIVAL_PENALTY
             } else {
                 0.0
+            }
+            + if off_pace(&stats, &corpus) {
+                TIMING_PENALTY
+            } else {
+                0.0
             };
         show(
             [
@@ -253,6 +267,20 @@ impl KeyNearness {
 /// How far generated pieces lie from the corpus: log-ratios of the timing and texture means,
 /// plus the gaps in beat placement and (counted twice: motifs are what listeners miss most)
 /// restated figures, plus the pooled pitch-class distance (from [`KeyNearness`]).
+/// Whether the pieces' mean note length or onset gap misses the corpus's by more than
+/// [`TIMING_TOLERANCE`].
+fn off_pace(generated: &[PieceStats], corpus: &[PieceStats]) -> bool {
+    [
+        |s: &PieceStats| s.mean_duration,
+        |s: &PieceStats| s.mean_onset_gap,
+    ]
+    .into_iter()
+    .any(|field| {
+        let (g, c) = (mean(generated, field), mean(corpus, field));
+        c > 0.0 && (g / c - 1.0).abs() > TIMING_TOLERANCE
+    })
+}
+
 fn distance(generated: &[PieceStats], corpus: &[PieceStats], pitch_class_distance: f64) -> f64 {
     let ratio = |field: fn(&PieceStats) -> f64| {
         let (g, c) = (mean(generated, field), mean(corpus, field));
@@ -301,5 +329,19 @@ mod tests {
         let judged = KeyNearness::of(&mostly_c, &c_major, &[f_sharp_major]);
         assert!(!judged.nearer_a_rival());
         assert!(!KeyNearness::of(&mostly_c, &c_major, &[]).nearer_a_rival());
+    }
+
+    #[test]
+    fn pieces_off_the_corpus_pace_by_more_than_15_percent_are_ruled_out() {
+        let pace = |length: f64, gap: f64| PieceStats {
+            mean_duration: length,
+            mean_onset_gap: gap,
+            ..PieceStats::default()
+        };
+        let corpus = [pace(1.0, 0.5), pace(1.4, 0.7)];
+        assert!(!off_pace(&[pace(1.05, 0.55)], &corpus));
+        assert!(!off_pace(&[pace(1.36, 0.68)], &corpus));
+        assert!(off_pace(&[pace(1.0, 0.6)], &corpus), "notes 17 % short");
+        assert!(off_pace(&[pace(1.2, 0.7)], &corpus), "gaps 17 % long");
     }
 }
