@@ -68,14 +68,9 @@ impl PaceMemory {
             }
         }
         for (id, p) in probabilities.iter_mut().enumerate() {
-            if let Some(share) = self.share(id as u32) {
-                let slot = self.slot[id].expect("a timing token");
+            // A value the piece has not used yet has share 0: it keeps the network's part only.
+            if let (Some(share), Some(slot)) = (self.share(id as u32), self.slot[id]) {
                 *p = (1.0 - weight) * *p + weight * mass[slot] * share;
-            } else if let Some(slot) = self.slot[id]
-                && self.totals[slot] > 0.0
-            {
-                // A value the piece has not used yet keeps the network's share only.
-                *p *= 1.0 - weight;
             }
         }
     }
@@ -105,11 +100,6 @@ pub fn replay(vocab: &Vocabulary, ids: &[u32]) -> Vec<Option<f64>> {
             share
         })
         .collect()
-}
-
-/// Whether `id` is a token the memory follows.
-pub fn follows(vocab: &Vocabulary, id: u32) -> bool {
-    KINDS.contains(&vocab.token(id).kind())
 }
 
 #[cfg(test)]

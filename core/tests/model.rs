@@ -610,30 +610,59 @@ fn a_note_repeated_past_the_limit_is_kept_out_for_a_while() {
     assert!(baseline.len() > 2 * LONGEST_REPEAT && baseline.iter().all(|&p| p == 45));
 }
 
+/// Two pitches, a short and a long length, a near and a far shift, and a network that knows
+/// nothing but 60:40 odds: after a pitch, short 60 %, long 40 %; after a length, the next onset
+/// near 60 %, far 40 %; after a shift, C4 or E4 (so the repeat guard stays out of it).
+struct SixtyForty {
+    vocab: Vocabulary,
+    c4: Token,
+    e4: Token,
+    short: Token,
+    long: Token,
+    near: Token,
+    far: Token,
+}
+
+impl SixtyForty {
+    fn new() -> Self {
+        let (c4, e4) = (Token::Notes(vec![60]), Token::Notes(vec![64]));
+        let (short, long) = (Token::Duration(3), Token::Duration(24));
+        let (near, far) = (Token::Shift(6), Token::Shift(12));
+        let sequence = [&c4, &e4, &short, &long, &near, &far].map(Clone::clone);
+        SixtyForty {
+            vocab: Vocabulary::build([&sequence[..]], 1),
+            c4,
+            e4,
+            short,
+            long,
+            near,
+            far,
+        }
+    }
+
+    fn logits_after(&self, last: &Token) -> Vec<f32> {
+        let wanted: Vec<(&Token, f32)> = match last {
+            Token::Notes(_) => vec![(&self.short, 0.6f32.ln()), (&self.long, 0.4f32.ln())],
+            Token::Duration(_) => vec![(&self.near, 0.6f32.ln()), (&self.far, 0.4f32.ln())],
+            _ => vec![(&self.c4, 0.0), (&self.e4, 0.0)],
+        };
+        logits_favouring(&self.vocab, &wanted, -30.0)
+    }
+}
+
 #[test]
 fn a_cold_temperature_sharpens_the_timing_of_onsets_but_keeps_the_lengths_the_network_gives() {
-    let (c4, e4) = (Token::Notes(vec![60]), Token::Notes(vec![64]));
-    let (short, long) = (Token::Duration(3), Token::Duration(24));
-    let (near, far) = (Token::Shift(6), Token::Shift(12));
-    let sequence = [
-        c4.clone(),
-        e4.clone(),
-        short.clone(),
-        long.clone(),
-        near.clone(),
-        far.clone(),
-    ];
-    let vocab = Vocabulary::build([&sequence[..]], 1);
-    // After a pitch: short 60 %, long 40 %. After a length: the next onset near 60 %, far
-    // 40 %. After a shift: C4 or E4 (so the repeat guard stays out of it).
-    let logits_after = |last: &Token| -> Vec<f32> {
-        let wanted: Vec<(&Token, f32)> = match last {
-            Token::Notes(_) => vec![(&short, 0.6f32.ln()), (&long, 0.4f32.ln())],
-            Token::Duration(_) => vec![(&near, 0.6f32.ln()), (&far, 0.4f32.ln())],
-            _ => vec![(&c4, 0.0), (&e4, 0.0)],
-        };
-        logits_favouring(&vocab, &wanted, -30.0)
-    };
+    let net = SixtyForty::new();
+    let SixtyForty {
+        vocab,
+        c4,
+        short,
+        long,
+        near,
+        far,
+        ..
+    } = &net;
+    let logits_after = |last: &Token| net.logits_after(last);
     let tokenizer = Tokenizer::new(TokenizerKind::Timed);
     let prime = vocab.encode(&[c4.clone(), short.clone(), near.clone()]);
     let cold = SamplingConfig {
@@ -641,7 +670,7 @@ fn a_cold_temperature_sharpens_the_timing_of_onsets_but_keeps_the_lengths_the_ne
         ..SamplingConfig::default()
     };
     let mut generator = Generator::new(&tokenizer, vocab.clone(), &prime, None, cold, 9);
-    drive(&mut generator, &vocab, prime[2], 3 * 400, logits_after);
+    drive(&mut generator, vocab, prime[2], 3 * 400, logits_after);
     let generated: Vec<Token> = generator
         .generated
         .iter()
@@ -652,37 +681,27 @@ fn a_cold_temperature_sharpens_the_timing_of_onsets_but_keeps_the_lengths_the_ne
         generated.iter().filter(|t| *t == wanted).count() as f64 / among as f64
     };
     // Temperature 0.2 turns the shifts' 60:40 into 88:12...
-    let near_share = share(&near, &[&near, &far]);
+    let near_share = share(near, &[near, far]);
     assert!((near_share - 0.88).abs() < 0.05, "{near_share}");
     // ...but lengths are drawn as the network gives them: 40 % long, not none.
-    let long_share = share(&long, &[&short, &long]);
+    let long_share = share(long, &[short, long]);
     assert!((long_share - 0.4).abs() < 0.06, "{long_share}");
 }
 
 #[test]
 fn the_pace_memory_keeps_a_slow_opening_slow_and_a_fast_one_fast() {
-    let (c4, e4) = (Token::Notes(vec![60]), Token::Notes(vec![64]));
-    let (short, long) = (Token::Duration(3), Token::Duration(24));
-    let (near, far) = (Token::Shift(6), Token::Shift(24));
-    let sequence = [
-        c4.clone(),
-        e4.clone(),
-        short.clone(),
-        long.clone(),
-        near.clone(),
-        far.clone(),
-    ];
-    let vocab = Vocabulary::build([&sequence[..]], 1);
-    // The network knows nothing of the piece's pace: short 60 %, long 40 % after every pitch,
-    // near 60 %, far 40 % after every length; then C4 or E4 (so the repeat guard stays out).
-    let logits_after = |last: &Token| -> Vec<f32> {
-        let wanted: Vec<(&Token, f32)> = match last {
-            Token::Notes(_) => vec![(&short, 0.6f32.ln()), (&long, 0.4f32.ln())],
-            Token::Duration(_) => vec![(&near, 0.6f32.ln()), (&far, 0.4f32.ln())],
-            _ => vec![(&c4, 0.0), (&e4, 0.0)],
-        };
-        logits_favouring(&vocab, &wanted, -30.0)
-    };
+    // The network knows nothing of the piece's pace.
+    let net = SixtyForty::new();
+    let SixtyForty {
+        vocab,
+        c4,
+        e4,
+        short,
+        long,
+        near,
+        far,
+    } = &net;
+    let logits_after = |last: &Token| net.logits_after(last);
     let tokenizer = Tokenizer::new(TokenizerKind::Timed);
     // Over 200 seeds, the share of long notes among the 10 notes after an opening of 20 notes.
     let long_share = |opening: [&Token; 6], pace_memory: f32| {
@@ -701,7 +720,7 @@ fn the_pace_memory_keeps_a_slow_opening_slow_and_a_fast_one_fast() {
             };
             let mut generator =
                 Generator::new(&tokenizer, vocab.clone(), &prime, None, sampling, seed);
-            drive(&mut generator, &vocab, prime[2], 3 * 10, logits_after);
+            drive(&mut generator, vocab, prime[2], 3 * 10, logits_after);
             for &id in &generator.generated {
                 match vocab.token(id) {
                     Token::Duration(24) => (long_notes, notes) = (long_notes + 1, notes + 1),
@@ -712,8 +731,8 @@ fn the_pace_memory_keeps_a_slow_opening_slow_and_a_fast_one_fast() {
         }
         f64::from(long_notes) / f64::from(notes)
     };
-    let slow = [&c4, &long, &far, &e4, &long, &far];
-    let fast = [&c4, &short, &near, &e4, &short, &near];
+    let slow = [c4, long, far, e4, long, far];
+    let fast = [c4, short, near, e4, short, near];
     // Without it, every opening continues at the network's 40 % long notes.
     for opening in [slow, fast] {
         let share = long_share(opening, 0.0);
