@@ -28,7 +28,7 @@ use rayon::prelude::*;
 use crate::backend::{self, Stepper};
 use crate::bundle_io;
 use crate::cli::EvalArgs;
-use crate::train::{held_out_nll, held_out_nll_carried, visit_held_out};
+use crate::train::{held_out_nll_carried, visit_held_out};
 
 pub fn run(args: &EvalArgs) -> Result<()> {
     let backend = backend::select(args.backend)?;
@@ -41,7 +41,9 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let (ids, which) = held_out_ids(&manifest, &pieces);
     let steps_per_beat = manifest.tokenizer.steps_per_beat();
     let seq_len = manifest.training.seq_len.max(2);
-    let nll = held_out_nll(&model, &ids, seq_len, 32, &backend.device);
+    // One pass over the held-out windows serves the losses, the note lengths and the pace.
+    let predicted = Predicted::held_out(&model, &manifest, &ids, seq_len, &backend.device);
+    let nll = predicted.nll();
     let losses = KindLosses::of(vocab, nll.clone());
     println!(
         "{}: {} pieces scored ({which}); per-token loss {:.4} nats, perplexity {:.2}",
@@ -62,7 +64,6 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     );
     let sampling = args.sampling.config(&manifest)?;
     print_memory_losses(&manifest, &ids, seq_len, &nll, sampling.motif_memory);
-    let predicted = Predicted::held_out(&model, &manifest, &ids, seq_len, &backend.device);
     let (expected, actual) = predicted.mean_durations();
     let beats = f64::from(steps_per_beat.max(1));
     println!(
@@ -448,10 +449,10 @@ pub fn held_out_ids(manifest: &Manifest, pieces: &[(String, Score)]) -> (Pieces,
 pub const PACE_WEIGHTS: [f32; 8] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7];
 
 /// What the network predicted for each held-out target from the true past (fresh windows, the
-/// targets of [`held_out_nll`], in its order).
+/// targets of [`held_out_nll`](crate::train::held_out_nll), in its order).
 pub struct Predicted {
-    /// Target id, its probability, and the probability of its kind (duration, shift, ...).
-    targets: Vec<(u32, f64, f64)>,
+    /// Target id, its log-probability, and the probability of its kind (duration, shift, ...).
+    targets: Vec<(u32, f32, f64)>,
     /// Where the target is a duration: the length the network expects (over durations alone)
     /// and the file's, in grid steps.
     durations: Vec<(f64, f64)>,
@@ -482,8 +483,8 @@ impl Predicted {
         visit_held_out(model, ids, seq_len, device, |target, row| {
             let kind = kinds[target as usize];
             let (mut kind_mass, mut length_mass, mut length_sum) = (0.0, 0.0, 0.0);
-            for ((&p, k), steps) in row.iter().zip(&kinds).zip(&steps) {
-                let p = f64::from(p);
+            for ((&log_p, k), steps) in row.iter().zip(&kinds).zip(&steps) {
+                let p = f64::from(log_p).exp();
                 if *k == kind {
                     kind_mass += p;
                 }
@@ -494,7 +495,7 @@ impl Predicted {
             }
             predicted
                 .targets
-                .push((target, f64::from(row[target as usize]), kind_mass));
+                .push((target, row[target as usize], kind_mass));
             if let Some(actual) = steps[target as usize] {
                 predicted
                     .durations
@@ -502,6 +503,14 @@ impl Predicted {
             }
         });
         predicted
+    }
+
+    /// (target id, nll) of every target: what [`held_out_nll`](crate::train::held_out_nll) gives, from the same pass.
+    pub fn nll(&self) -> Vec<(u32, f32)> {
+        self.targets
+            .iter()
+            .map(|&(id, log_p, _)| (id, -log_p))
+            .collect()
     }
 
     /// Mean note length the network expects where a file holds a duration, and the files'
@@ -543,7 +552,8 @@ impl Predicted {
                     .targets
                     .iter()
                     .zip(&shares)
-                    .map(|(&(id, p, kind_mass), share)| {
+                    .map(|(&(id, log_p, kind_mass), share)| {
+                        let p = f64::from(log_p).exp();
                         let mixed = match share {
                             Some(share) => (1.0 - w) * p + w * kind_mass * share,
                             None => p,

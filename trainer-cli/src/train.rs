@@ -349,8 +349,9 @@ fn score_windows(
     state
 }
 
-/// Over the held-out windows (fresh state: the targets and order of [`held_out_nll`]), each
-/// target id with the network's whole distribution for it.
+/// Over the held-out windows (fresh state: the targets, batches and order of
+/// [`held_out_nll`] at batch 32), each target id with the network's log-probabilities for it.
+/// `-row[target]` is exactly the nll [`held_out_nll`] gives.
 pub fn visit_held_out(
     model: &MusicModel,
     pieces: &Pieces,
@@ -363,12 +364,12 @@ pub fn visit_held_out(
         let targets: Vec<u32> = batch.targets.iter().map(|&t| t as u32).collect();
         let (logits, _, _) = batch_logits(model, batch, (Targets::EveryPosition, None), device);
         let [_, width] = logits.dims();
-        let probabilities = burn::tensor::activation::softmax(logits, 1)
+        let log_probabilities = log_softmax(logits, 1)
             .into_data()
             .convert::<f32>()
             .try_into_vec::<f32>()
             .unwrap_or_default();
-        for (row, &target) in probabilities.chunks(width).zip(&targets) {
+        for (row, &target) in log_probabilities.chunks(width).zip(&targets) {
             visit(target, row);
         }
     }
