@@ -179,47 +179,34 @@ test('a key and scale keep every generated pitch in them, as trainer-cli --key -
   await page.context().close();
 });
 
-test('the Motifs setting restates figures, and the page\'s piece equals trainer-cli --motif-memory', LONG, async (t) => {
+/// A sampling setting changes the piece, and the page's file equals trainer-cli given the same
+/// value by its flag (the style's other settings left as tuned, on both sides).
+const settingChangesThePiece = (label, testid, value, flag, seed) => async (t) => {
   const style = index.styles[0];
   const page = await openIdle(`?backend=cpu&style=${style.id}`);
   await setInput(page, 'length', 200);
-  await setInput(page, 'seed', 11);
-  const piece = async (motifs) => {
-    await setInput(page, 'motifs', motifs);
+  await setInput(page, 'seed', seed);
+  const piece = async (setting) => {
+    await setInput(page, testid, setting);
     const { status } = await generate(page);
     assert.equal(status, 'done', await byId(page, 'error').textContent());
     return (await download(page)).bytes;
   };
-  const restating = await piece(0.9);
+  const changed = await piece(value);
   const plain = await piece(0);
-  assert.ok(!restating.equals(plain), 'Motifs changes the piece');
+  assert.ok(!changed.equals(plain), `${label} changes the piece`);
   if (CLI) {
-    const expected = cliGenerate(style, { length: 200, seed: 11, extra: ['--motif-memory', '0.9'] });
-    assert.ok(restating.equals(expected), 'the page\'s file equals trainer-cli generate --motif-memory 0.9');
+    const expected = cliGenerate(style, { length: 200, seed, extra: [flag, String(value)] });
+    assert.ok(changed.equals(expected), `the page's file equals trainer-cli generate ${flag} ${value}`);
   } else t.diagnostic('MOTIF_TRAINER_CLI unset: not compared with trainer-cli');
   await page.context().close();
-});
+};
 
-test('the Pace setting changes the note lengths, and the page\'s piece equals trainer-cli --pace-memory', LONG, async (t) => {
-  const style = index.styles[0];
-  const page = await openIdle(`?backend=cpu&style=${style.id}`);
-  await setInput(page, 'length', 200);
-  await setInput(page, 'seed', 12);
-  const piece = async (pace) => {
-    await setInput(page, 'pace', pace);
-    const { status } = await generate(page);
-    assert.equal(status, 'done', await byId(page, 'error').textContent());
-    return (await download(page)).bytes;
-  };
-  const paced = await piece(0.7);
-  const plain = await piece(0);
-  assert.ok(!paced.equals(plain), 'Pace changes the piece');
-  if (CLI) {
-    const expected = cliGenerate(style, { length: 200, seed: 12, extra: ['--pace-memory', '0.7'] });
-    assert.ok(paced.equals(expected), 'the page\'s file equals trainer-cli generate --pace-memory 0.7');
-  } else t.diagnostic('MOTIF_TRAINER_CLI unset: not compared with trainer-cli');
-  await page.context().close();
-});
+test('the Motifs setting restates figures, and the page\'s piece equals trainer-cli --motif-memory', LONG,
+  settingChangesThePiece('Motifs', 'motifs', 0.9, '--motif-memory', 11));
+
+test('the Pace setting changes the note lengths, and the page\'s piece equals trainer-cli --pace-memory', LONG,
+  settingChangesThePiece('Pace', 'pace', 0.7, '--pace-memory', 12));
 
 test('Copy link carries style, seed and every setting: the link reproduces the same piece', LONG, async () => {
   const style = index.styles[1] ?? index.styles[0];
