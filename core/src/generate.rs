@@ -12,7 +12,7 @@ use crate::pace::PaceMemory;
 use crate::sample::{Draw, Sampler, SamplingConfig};
 use crate::score::Note;
 use crate::stats::SAME_ONSET_BEATS;
-use crate::tokens::{Decoder, Token, Tokenizer, TokenizerKind};
+use crate::tokens::{Decoder, Token, TokenKind, Tokenizer, TokenizerKind};
 use crate::vocab::Vocabulary;
 
 /// The most onsets in a row with the very same pitches that sampling lets through. No piece of
@@ -51,6 +51,9 @@ pub struct Generator {
     /// Whether the next token is the duration of the pitches just chosen (timed tokens), which
     /// is drawn as the network trained it ([`crate::sample`]).
     duration_next: bool,
+    /// Per id, whether temperature, top-k and top-p shape it: every id but the durations, or
+    /// with [`SamplingConfig::pitches_only`] the pitches alone ([`Draw::ShapedAmong`]).
+    shaped: Vec<bool>,
     /// Ids chosen so far (the prime not included).
     pub generated: Vec<u32>,
     /// Notes decoded so far, the prime's first.
@@ -80,6 +83,11 @@ impl Generator {
             onset_open: (tokenizer.kind() == TokenizerKind::Timed).then_some(false),
             banned: None,
             duration_next: false,
+            shaped: vocab
+                .tokens()
+                .iter()
+                .map(|token| !sampling.pitches_only || token.kind() == TokenKind::Pitch)
+                .collect(),
             sampler: Sampler::new(sampling, seed),
             decoder: tokenizer.decoder(),
             state: None,
@@ -169,7 +177,7 @@ impl Generator {
         let draw = if self.duration_next {
             Draw::AsTrained
         } else {
-            Draw::Shaped
+            Draw::ShapedAmong(&self.shaped)
         };
         let mut proposal = self
             .memory

@@ -31,6 +31,11 @@ pub struct SamplingConfig {
     /// Share of each note length's and onset gap's probability given to the piece's own
     /// lengths and gaps so far ([`crate::pace`]), so a slow piece stays slow.
     pub pace_memory: f32,
+    /// Temperature, top-k and top-p shape only which pitches sound; when the next onset comes,
+    /// whether a chord grows and how loud it is are drawn as the network trained them
+    /// ([`Draw::ShapedAmong`]). Off (the default, and every bundle before it): they shape
+    /// every token but a note's length.
+    pub pitches_only: bool,
 }
 
 impl Default for SamplingConfig {
@@ -42,18 +47,25 @@ impl Default for SamplingConfig {
             scale: None,
             motif_memory: 0.0,
             pace_memory: 0.0,
+            pitches_only: false,
         }
     }
 }
 
 /// How one token is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Draw {
+pub enum Draw<'a> {
     /// Temperature, top-k and top-p as configured.
     Shaped,
     /// Temperature 1 and no truncation (argmax still, at temperature 0): the network's own
     /// distribution.
     AsTrained,
+    /// Temperature, top-k and top-p shape the choice among the ids marked `true` only (the
+    /// pitches): how likely that group is as a whole, and every unmarked id (a time shift, a
+    /// loudness), stay the network's own. Sharpening everything at once favoured the most
+    /// common kind of token as well as the most common pitch: Beethoven at temperature 0.7
+    /// stacked 2.6 notes per onset against its corpus's 1.9, with gaps 18 % too long.
+    ShapedAmong(&'a [bool]),
 }
 
 pub struct Sampler {
@@ -101,35 +113,34 @@ impl Sampler {
         if self.config.temperature <= 0.0 {
             return ranked[0].0;
         }
-        let (temperature, top_k, top_p) = match draw {
-            Draw::Shaped => (
-                self.config.temperature,
-                self.config.top_k,
-                self.config.top_p,
-            ),
-            Draw::AsTrained => (1.0, 0, 1.0),
+        let shaped = |id: u32| match draw {
+            Draw::Shaped => true,
+            Draw::AsTrained => false,
+            Draw::ShapedAmong(mask) => mask.get(id as usize).copied().unwrap_or(false),
         };
-        if top_k > 0 {
-            ranked.truncate(top_k);
-        }
+        // The network's own probabilities, then the shaped group's share redistributed within
+        // it as temperature, top-k and top-p say.
         let top = ranked[0].1;
         let mut weights: Vec<f64> = ranked
             .iter()
-            .map(|(_, l)| f64::from((l - top) / temperature).exp())
+            .map(|(_, l)| f64::from(l - top).exp())
             .collect();
         let total: f64 = weights.iter().sum();
-        if top_p < 1.0 {
-            let mut cumulative = 0.0;
-            let keep = weights
-                .iter()
-                .position(|w| {
-                    cumulative += w / total;
-                    cumulative >= f64::from(top_p)
-                })
-                .map_or(weights.len(), |i| i + 1);
-            weights.truncate(keep);
+        weights.iter_mut().for_each(|w| *w /= total);
+        let group: Vec<usize> = (0..ranked.len()).filter(|&i| shaped(ranked[i].0)).collect();
+        if !group.is_empty() {
+            let mass: f64 = group.iter().map(|&i| weights[i]).sum();
+            let logits: Vec<f32> = group.iter().map(|&i| ranked[i].1).collect();
+            for (&i, share) in group.iter().zip(self.shape(&logits)) {
+                weights[i] = mass * share;
+            }
         }
-        ranked.truncate(weights.len());
+        // Truncated ids drop out of the draw.
+        let (mut ranked, mut weights): (Vec<(u32, f32)>, Vec<f64>) = ranked
+            .into_iter()
+            .zip(weights)
+            .filter(|(_, w)| *w > 0.0)
+            .unzip();
         let total: f64 = weights.iter().sum();
         let memory = f64::from(self.config.motif_memory.clamp(0.0, 1.0));
         let proposal: Vec<&(u32, f64)> = proposal
@@ -159,6 +170,49 @@ impl Sampler {
             }
         }
         ranked[weights.len() - 1].0
+    }
+
+    /// Probabilities (summing to 1) for `logits` sorted most likely first, tempered and
+    /// truncated to the config's top-k and top-p; truncated entries get 0.
+    fn shape(&self, logits: &[f32]) -> Vec<f64> {
+        let SamplingConfig {
+            temperature,
+            top_k,
+            top_p,
+            ..
+        } = self.config;
+        let top = logits[0];
+        let kept = if top_k > 0 {
+            top_k.min(logits.len())
+        } else {
+            logits.len()
+        };
+        let mut weights: Vec<f64> = logits
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                if i < kept {
+                    f64::from((l - top) / temperature).exp()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let total: f64 = weights.iter().sum();
+        if top_p < 1.0 {
+            let mut cumulative = 0.0;
+            let keep = weights
+                .iter()
+                .position(|w| {
+                    cumulative += w / total;
+                    cumulative >= f64::from(top_p)
+                })
+                .map_or(weights.len(), |i| i + 1);
+            weights[keep..].iter_mut().for_each(|w| *w = 0.0);
+        }
+        let total: f64 = weights.iter().sum();
+        weights.iter_mut().for_each(|w| *w /= total);
+        weights
     }
 
     /// Uniform in [0, 1) from 53 random bits: defined here so no library's float conversion can
@@ -262,5 +316,38 @@ mod tests {
             argmax.sample_with_memory(&[1.0, 2.0, 0.0], &[], Draw::AsTrained),
             1
         );
+    }
+
+    #[test]
+    fn shaping_among_the_pitches_leaves_the_rest_as_trained() {
+        // Ids 1 and 2 are pitches (0.3, 0.2), ids 3 and 4 time shifts (0.4, 0.1).
+        let logits = [0.0, 0.3f32.ln(), 0.2f32.ln(), 0.4f32.ln(), 0.1f32.ln()];
+        let pitches = [false, true, true, false, false];
+        let mut sampler = Sampler::new(config(0.3, 0, 1.0), 9);
+        let draws = 8000;
+        let mut counts = [0usize; 5];
+        for _ in 0..draws {
+            counts
+                [sampler.sample_with_memory(&logits, &[], Draw::ShapedAmong(&pitches)) as usize] +=
+                1;
+        }
+        // The pitches keep their half, split as temperature 0.3 says (0.3^(1/0.3) :
+        // 0.2^(1/0.3)); the shifts keep the network's own 0.4 and 0.1.
+        let (a, b) = (0.3f64.powf(1.0 / 0.3), 0.2f64.powf(1.0 / 0.3));
+        let expected = [0.5 * a / (a + b), 0.5 * b / (a + b), 0.4, 0.1];
+        for (count, expected) in counts[1..].iter().zip(expected) {
+            let share = *count as f64 / draws as f64;
+            assert!((share - expected).abs() < 0.02, "{counts:?}");
+        }
+        // Everything marked is the plain shaped draw, draw for draw.
+        let all = [true; 5];
+        let mut plain = Sampler::new(config(0.3, 2, 0.9), 4);
+        let mut among = Sampler::new(config(0.3, 2, 0.9), 4);
+        for _ in 0..300 {
+            assert_eq!(
+                plain.sample(&logits),
+                among.sample_with_memory(&logits, &[], Draw::ShapedAmong(&all))
+            );
+        }
     }
 }

@@ -181,32 +181,48 @@ test('a key and scale keep every generated pitch in them, as trainer-cli --key -
 
 /// A sampling setting changes the piece, and the page's file equals trainer-cli given the same
 /// value by its flag (the style's other settings left as tuned, on both sides).
-const settingChangesThePiece = (label, testid, value, flag, seed) => async (t) => {
+/// Sets a setting, an input or a select alike.
+const setSetting = async (page, id, value) =>
+  (await byId(page, id).evaluate((el) => el.tagName)) === 'SELECT'
+    ? byId(page, id).selectOption(String(value))
+    : setInput(page, id, value);
+
+/// A setting at `value` gives another piece than at `plain`, and the same piece as trainer-cli
+/// given `flag value`; `also` lists other settings both are given first ([testid, value, flag]).
+const settingChangesThePiece = ({ label, testid, value, plain = 0, flag, seed, also = [] }) => async (t) => {
   const style = index.styles[0];
   const page = await openIdle(`?backend=cpu&style=${style.id}`);
   await setInput(page, 'length', 200);
   await setInput(page, 'seed', seed);
+  for (const [id, setting] of also) await setSetting(page, id, setting);
   const piece = async (setting) => {
-    await setInput(page, testid, setting);
+    await setSetting(page, testid, setting);
     const { status } = await generate(page);
     assert.equal(status, 'done', await byId(page, 'error').textContent());
     return (await download(page)).bytes;
   };
   const changed = await piece(value);
-  const plain = await piece(0);
-  assert.ok(!changed.equals(plain), `${label} changes the piece`);
+  const unchanged = await piece(plain);
+  assert.ok(!changed.equals(unchanged), `${label} changes the piece`);
   if (CLI) {
-    const expected = cliGenerate(style, { length: 200, seed, extra: [flag, String(value)] });
-    assert.ok(changed.equals(expected), `the page's file equals trainer-cli generate ${flag} ${value}`);
+    const extra = [...also.flatMap(([, setting, alsoFlag]) => [alsoFlag, String(setting)]), flag, String(value)];
+    const expected = cliGenerate(style, { length: 200, seed, extra });
+    assert.ok(changed.equals(expected), `the page's file equals trainer-cli generate ${extra.join(' ')}`);
   } else t.diagnostic('MOTIF_TRAINER_CLI unset: not compared with trainer-cli');
   await page.context().close();
 };
 
 test('the Motifs setting restates figures, and the page\'s piece equals trainer-cli --motif-memory', LONG,
-  settingChangesThePiece('Motifs', 'motifs', 0.9, '--motif-memory', 11));
+  settingChangesThePiece({ label: 'Motifs', testid: 'motifs', value: 0.9, flag: '--motif-memory', seed: 11 }));
 
 test('the Pace setting changes the note lengths, and the page\'s piece equals trainer-cli --pace-memory', LONG,
-  settingChangesThePiece('Pace', 'pace', 0.7, '--pace-memory', 12));
+  settingChangesThePiece({ label: 'Pace', testid: 'pace', value: 0.7, flag: '--pace-memory', seed: 12 }));
+
+test('Shape "pitches only" leaves the rhythm to the network, and the page\'s piece equals trainer-cli --shaped pitches', LONG,
+  settingChangesThePiece({
+    label: 'Shape', testid: 'shaped', value: 'pitches', plain: 'all', flag: '--shaped', seed: 13,
+    also: [['temperature', 0.6, '--temperature']],
+  }));
 
 test('Copy link carries style, seed and every setting: the link reproduces the same piece', LONG, async () => {
   const style = index.styles[1] ?? index.styles[0];
@@ -215,6 +231,7 @@ test('Copy link carries style, seed and every setting: the link reproduces the s
   await setInput(page, 'seed', 21);
   await setInput(page, 'temperature', 0.8);
   await setInput(page, 'motifs', 0.5);
+  await byId(page, 'shaped').selectOption('pitches');
   await byId(page, 'key').selectOption('E');
   await byId(page, 'scale').selectOption('dorian');
   assert.equal((await generate(page)).status, 'done', await byId(page, 'error').textContent());
@@ -232,6 +249,7 @@ test('Copy link carries style, seed and every setting: the link reproduces the s
   assert.equal(await byId(visitor, 'style-select').inputValue(), style.id);
   assert.equal(await byId(visitor, 'seed').inputValue(), '21');
   assert.equal(await byId(visitor, 'motifs').inputValue(), '0.5');
+  assert.equal(await byId(visitor, 'shaped').inputValue(), 'pitches');
   assert.equal(await byId(visitor, 'scale').inputValue(), 'dorian');
   assert.equal((await generate(visitor)).status, 'done');
   assert.ok((await download(visitor)).bytes.equals(original), 'the link reproduces the piece');

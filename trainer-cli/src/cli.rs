@@ -419,8 +419,18 @@ pub struct SamplingArgs {
     /// lengths and gaps so far, so it keeps its pace (0 = the network alone; at most 0.9).
     #[arg(long)]
     pub pace_memory: Option<f32>,
+    /// What temperature, top-k and top-p shape: `all` tokens but the notes' lengths, or the
+    /// `pitches` only, when onsets come and how loud they are then drawn as trained.
+    #[arg(long, value_enum)]
+    pub shaped: Option<Shaped>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shaped {
+    All,
+    Pitches,
 }
 
 impl SamplingArgs {
@@ -455,6 +465,9 @@ impl SamplingArgs {
             scale,
             motif_memory: self.motif_memory.unwrap_or(chosen.motif_memory),
             pace_memory: self.pace_memory.unwrap_or(chosen.pace_memory),
+            pitches_only: self
+                .shaped
+                .map_or(chosen.pitches_only, |shaped| shaped == Shaped::Pitches),
         })
     }
 }

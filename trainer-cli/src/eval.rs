@@ -100,8 +100,15 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     )?;
     let corpus = corpus_stats(&pieces, &manifest.tokenizer);
     println!(
-        "sampling: temperature {}, top-k {}, top-p {}",
-        sampling.temperature, sampling.top_k, sampling.top_p
+        "sampling: temperature {}, top-k {}, top-p {}, shaping {}",
+        sampling.temperature,
+        sampling.top_k,
+        sampling.top_p,
+        if sampling.pitches_only {
+            "the pitches only"
+        } else {
+            "all tokens but note lengths"
+        }
     );
     print_comparison(&generated, &corpus, args.length);
     let generated_pitch_classes = pooled(&generated);

@@ -256,6 +256,14 @@ impl Page {
             settings.top_p.set(sampling.top_p.to_string());
             settings.motifs.set(sampling.motif_memory.to_string());
             settings.pace.set(sampling.pace_memory.to_string());
+            settings.shaped.set(
+                if sampling.pitches_only {
+                    "pitches"
+                } else {
+                    "all"
+                }
+                .into(),
+            );
         }
         if self.epoch.get_untracked().is_none() {
             self.snapshots.set(style.manifest.snapshots.clone());

@@ -21,6 +21,8 @@ pub(crate) struct Settings {
     pub motifs: RwSignal<String>,
     /// Share of each note length and onset gap taken from those the piece has used so far.
     pub pace: RwSignal<String>,
+    /// What temperature, top-k and top-p shape: "all" tokens but note lengths, or "pitches".
+    pub shaped: RwSignal<String>,
     pub seed: RwSignal<String>,
     /// 0: the piece the seed names; k: its k-th variation (the same start, another random
     /// stream), as the Variations button makes them.
@@ -72,6 +74,11 @@ impl Settings {
         if !(0.0..=0.9).contains(&pace_memory) {
             return Err("Pace must be between 0 and 0.9".into());
         }
+        let pitches_only = match self.shaped.get_untracked().as_str() {
+            "pitches" => true,
+            "all" => false,
+            other => return Err(format!("Shape must be 'all' or 'pitches', not '{other}'")),
+        };
         let seed: u64 = parse(&self.seed.get_untracked(), "Seed")?;
         let variation: u32 = parse(&self.variation.get_untracked(), "Variation")?;
         let bpm: f64 = parse(&self.tempo.get_untracked(), "Tempo")?;
@@ -101,6 +108,7 @@ impl Settings {
                 scale,
                 motif_memory,
                 pace_memory,
+                pitches_only,
             },
             seed,
             variation,
@@ -111,13 +119,14 @@ impl Settings {
 }
 
 /// The query parameters a shared link carries: every setting that decides the notes.
-const LINK_PARAMS: [&str; 12] = [
+const LINK_PARAMS: [&str; 13] = [
     "length",
     "temperature",
     "top_k",
     "top_p",
     "motifs",
     "pace",
+    "shaped",
     "seed",
     "variation",
     "tempo",
@@ -135,6 +144,7 @@ impl Settings {
             "top_p" => self.top_p,
             "motifs" => self.motifs,
             "pace" => self.pace,
+            "shaped" => self.shaped,
             "seed" => self.seed,
             "variation" => self.variation,
             "tempo" => self.tempo,
@@ -192,6 +202,7 @@ impl Default for Settings {
             top_p: RwSignal::new("0.95".into()),
             motifs: RwSignal::new("0".into()),
             pace: RwSignal::new("0".into()),
+            shaped: RwSignal::new("all".into()),
             seed: RwSignal::new(random_seed().to_string()),
             variation: RwSignal::new("0".into()),
             tempo: RwSignal::new("110".into()),
@@ -225,11 +236,18 @@ pub fn SettingsPanel() -> impl IntoView {
     view! {
         <section class="controls" on:keydown=on_key>
             <label>"Length (notes) "<input data-testid="length" type="number" min="1" max="5000" prop:value=move || settings.length.get() on:input=text_input(settings.length)/></label>
-            <label title="Below 1 sharpens, above 1 loosens the choice of pitches and of when the next onset comes (note lengths are drawn as the network learned them); 0 = always the likeliest">"Temperature "<input data-testid="temperature" type="number" min="0" max="5" step="0.05" prop:value=move || settings.temperature.get() on:input=text_input(settings.temperature)/></label>
+            <label title="Below 1 sharpens, above 1 loosens the choice of pitches and, unless Shape says pitches only, of when the next onset comes (note lengths are drawn as the network learned them); 0 = always the likeliest">"Temperature "<input data-testid="temperature" type="number" min="0" max="5" step="0.05" prop:value=move || settings.temperature.get() on:input=text_input(settings.temperature)/></label>
             <label title="Keep only the k most likely tokens; 0 keeps all">"Top-k "<input data-testid="top-k" type="number" min="0" prop:value=move || settings.top_k.get() on:input=text_input(settings.top_k)/></label>
             <label title="Keep the most likely tokens up to this probability">"Top-p "<input data-testid="top-p" type="number" min="0.01" max="1" step="0.01" prop:value=move || settings.top_p.get() on:input=text_input(settings.top_p)/></label>
             <label title="Restate figures: the share of each choice copied from what followed the same notes earlier in the piece (0 = the network alone)">"Motifs "<input data-testid="motifs" type="number" min="0" max="0.9" step="0.1" prop:value=move || settings.motifs.get() on:input=text_input(settings.motifs)/></label>
             <label title="Keep the piece's pace: the share of each note length and onset gap drawn from those the piece has used so far (0 = the network alone)">"Pace "<input data-testid="pace" type="number" min="0" max="0.9" step="0.1" prop:value=move || settings.pace.get() on:input=text_input(settings.pace)/></label>
+            <label title="What Temperature, Top-k and Top-p shape: the pitches and when onsets come, or the pitches only (rhythm and loudness then drawn as the network learned them)">
+                "Shape "
+                <select data-testid="shaped" prop:value=move || settings.shaped.get() on:change=text_input(settings.shaped)>
+                    <option value="all">"pitches and rhythm"</option>
+                    <option value="pitches">"pitches only"</option>
+                </select>
+            </label>
             <label>"Seed "<input data-testid="seed" type="number" min="0" prop:value=move || settings.seed.get() on:input=text_input(settings.seed)/></label>
             <button data-testid="new-seed" on:click=move |_| { settings.seed.set(random_seed().to_string()); settings.variation.set("0".into()); }>"New seed"</button>
             <label title="0: the piece the seed names; 1 and up: its variations (the same start, other choices)">"Variation "<input data-testid="variation" type="number" min="0" prop:value=move || settings.variation.get() on:input=text_input(settings.variation)/></label>
