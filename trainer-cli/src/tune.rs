@@ -2,9 +2,9 @@
 //! candidate generates the same seeds; the one whose pieces lie nearest the corpus (density,
 //! note length, onset gap, polyphony, beat placement, restated figures, pitch classes) and
 //! never loops longer than the corpus does becomes the bundle's default. Restated figures weigh
-//! double, and a candidate whose share of distinct 4-onset figures is above 0.85 (or above its
-//! corpus's own share, for a style that restates less) is ruled out as a loop is: a piece that
-//! never restates a motif is what the issue measured as the music's main fault.
+//! double, and where the corpus restates more than the issue's bar (at most 0.85 of its 4-onset
+//! figures distinct), a candidate above the bar is ruled out as a loop is: a piece that never
+//! restates a motif is what the issue measured as the music's main fault.
 //!
 //! Given the other styles' corpora (`--rival`), a candidate whose pieces' pitch classes lie
 //! nearer one of them than the style's own corpus is ruled out as a loop is: a Beethoven
@@ -43,9 +43,12 @@ const MEMORY_WEIGHTS: [f32; 4] = [0.0, 0.6, 0.8, 0.9];
 /// disqualifies, whatever else is close.
 const LOOP_PENALTY: f64 = 10.0;
 /// Pieces should restate figures: at most this share of their 4-onset figures distinct (the
-/// corpora: 0.54–0.99), or their corpus's share where it is higher (jazz solos restate little).
+/// corpora: 0.54–0.99).
 const MAX_DISTINCT_4GRAMS: f64 = 0.85;
-/// Added to a candidate whose pieces restate less than that.
+/// Added to a candidate whose pieces restate less than that, in a style whose corpus restates
+/// more. A corpus above the bar (jazz solos: 0.99, the chorales: 0.86) asks no more of its
+/// pieces than it does itself, and [`distance`] already counts the gap to it: ruling on the
+/// last hundredth would rank candidates by noise.
 const RESTATEMENT_PENALTY: f64 = 10.0;
 /// How much more the restatement gap counts in [`distance`] than the other figures.
 const RESTATEMENT_WEIGHT: f64 = 2.0;
@@ -298,11 +301,11 @@ fn shaped_name(sampling: &SamplingConfig) -> &'static str {
     }
 }
 
-/// Whether the pieces restate fewer of their 4-onset figures than [`MAX_DISTINCT_4GRAMS`] asks,
-/// or than the corpus itself does where it restates less.
+/// Whether the pieces restate fewer of their 4-onset figures than [`MAX_DISTINCT_4GRAMS`] asks
+/// of a style whose corpus restates more.
 fn restates_too_little(generated: &[PieceStats], corpus: &[PieceStats]) -> bool {
     let distinct = |s: &PieceStats| s.distinct_4grams;
-    mean(generated, distinct) > MAX_DISTINCT_4GRAMS.max(mean(corpus, distinct))
+    mean(corpus, distinct) <= MAX_DISTINCT_4GRAMS && mean(generated, distinct) > MAX_DISTINCT_4GRAMS
 }
 
 /// Whether the pieces' mean note length or onset gap misses the corpus's by more than
@@ -399,9 +402,8 @@ mod tests {
             &[restating(0.84), restating(0.88)],
             &motivic
         ));
-        // A corpus that restates little: no more is asked of its pieces than of it.
+        // A corpus that restates less than the bar: the rule asks nothing of its pieces.
         let soloing = [restating(0.99), restating(0.99)];
-        assert!(!restates_too_little(&[restating(0.98)], &soloing));
-        assert!(restates_too_little(&[restating(1.0)], &soloing));
+        assert!(!restates_too_little(&[restating(1.0)], &soloing));
     }
 }

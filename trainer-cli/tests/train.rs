@@ -260,6 +260,12 @@ fn train_resume_export_generate() {
         chosen["top_k"].to_string(),
         format!("{}", chosen["top_p"].as_f64().unwrap()),
     );
+    // `tune` tries shaping the pitches only as well, and records which it chose.
+    let shaped = if chosen["pitches_only"].as_bool().unwrap() {
+        "pitches"
+    } else {
+        "all"
+    };
     let (explicit, _) = generate(
         "explicit.mid",
         "3",
@@ -270,6 +276,8 @@ fn train_resume_export_generate() {
             &top_k,
             "--top-p",
             &top_p,
+            "--shaped",
+            shaped,
         ],
     );
     assert_eq!(tuned, explicit);
