@@ -78,9 +78,10 @@ for entry in "${models[@]}"; do
   # shellcheck disable=SC2086
   "$cli" export --run "$run" --out "public/models/$name" --style "$name" --display-name "$display" --description "$description" $storage
   # The report's baseline keeps plain sampling: it is there to be compared, not improved.
-  # `tune` scores 60 candidates over 20 pieces and the best 5 again over 100 (about 12 min per
-  # style on 2 cores), ruling out settings whose pitch classes lie nearer another style's corpus;
-  # it also stores the loudness each velocity bucket plays at in this corpus.
+  # `tune` scores 60 candidates over 20 pieces and the best 5 again over 100 (about 10 min per
+  # style on 2 cores), each with temperature shaping every token or the pitches only, ruling out
+  # settings that loop, restate too little, miss the corpus's pace by 15 % or whose pitch classes
+  # lie nearer another style's corpus; it also stores the loudness each velocity bucket plays at.
   rivals=()
   for other in final-fantasy beethoven jazz bach-chorales; do
     [ "$other" = "$corpus" ] || rivals+=(--rival "$MOTIF_MIDI_DIR/$other")
