@@ -280,10 +280,64 @@ impl Generator {
 
     /// Generates until `notes` new notes (or `max_tokens` tokens) on the packed CPU step.
     pub fn run_packed(&mut self, model: &PackedModel, notes: usize, max_tokens: usize) {
-        let mut logits = Vec::with_capacity(model.vocab_size());
-        while self.new_notes() < notes && self.generated.len() < max_tokens {
-            self.packed_logits(model, &mut logits);
-            self.accept(&logits);
+        Generator::run_packed_together(std::slice::from_mut(self), model, notes, max_tokens);
+    }
+
+    /// [`Generator::run_packed`] for several pieces side by side: each step feeds every
+    /// unfinished piece at once ([`PackedModel::feed_many`]), so the weights are read once for
+    /// all of them. Each piece comes out as it would alone, token for token.
+    pub fn run_packed_together(
+        generators: &mut [Generator],
+        model: &PackedModel,
+        notes: usize,
+        max_tokens: usize,
+    ) {
+        let mut logits = vec![Vec::with_capacity(model.vocab_size()); generators.len()];
+        loop {
+            let mut running: Vec<(&mut Generator, &mut Vec<f32>)> = generators
+                .iter_mut()
+                .zip(logits.iter_mut())
+                .filter(|(g, _)| g.new_notes() < notes && g.generated.len() < max_tokens)
+                .collect();
+            if running.is_empty() {
+                break;
+            }
+            // Each piece's pending input (its prime at first, then the token it chose), fed in
+            // lockstep: step t feeds the pieces that have a t-th token.
+            let inputs: Vec<(Vec<u32>, Vec<u16>)> = running
+                .iter_mut()
+                .map(|(g, _)| {
+                    g.packed.get_or_insert_with(|| model.start());
+                    (
+                        std::mem::take(&mut g.pending),
+                        std::mem::take(&mut g.pending_meter),
+                    )
+                })
+                .collect();
+            let longest = inputs.iter().map(|(ids, _)| ids.len()).max().unwrap_or(0);
+            for t in 0..longest {
+                let (mut states, tokens): (Vec<&mut PackedState>, Vec<(u32, Option<u16>)>) =
+                    running
+                        .iter_mut()
+                        .zip(&inputs)
+                        .filter_map(|((g, _), (ids, positions))| {
+                            let id = *ids.get(t)?;
+                            let state = g.packed.as_mut().expect("started above");
+                            Some((state, (id, positions.get(t).copied())))
+                        })
+                        .unzip();
+                model.feed_many(&mut states, &tokens);
+            }
+            {
+                let (mut states, mut rows): (Vec<&mut PackedState>, Vec<&mut Vec<f32>>) = running
+                    .iter_mut()
+                    .map(|(g, row)| (g.packed.as_mut().expect("started above"), &mut **row))
+                    .unzip();
+                model.logits_many(&mut states, &mut rows);
+            }
+            for (generator, row) in running {
+                generator.accept(row);
+            }
         }
     }
 

@@ -225,6 +225,9 @@ pub fn corpus_stats(pieces: &[(String, Score)], tokenizer: &Tokenizer) -> Vec<Pi
         .collect()
 }
 
+/// Pieces one core generates side by side on the packed step.
+const PIECES_PER_PASS: usize = 8;
+
 /// Statistics of one piece per seed, `length` notes each, started from the bundle's corpus
 /// openings; onsets are timed from the bar the opening starts in.
 pub fn generated_stats(
@@ -235,17 +238,16 @@ pub fn generated_stats(
     length: usize,
 ) -> Result<Vec<PieceStats>> {
     let steps_per_beat = f64::from(manifest.tokenizer.steps_per_beat().max(1));
-    let piece = |seed: u64, run: &dyn Fn(&mut Generator, &PieceRequest) -> Result<()>| {
-        let request = PieceRequest {
-            notes: length,
-            sampling: sampling.clone(),
-            seed,
-            variation: 0,
-            start: Start::CorpusExcerpt,
-            bpm: 120.0,
-        };
-        let mut generator = request.generator(manifest);
-        run(&mut generator, &request)?;
+    let request = |seed: u64| PieceRequest {
+        notes: length,
+        sampling: sampling.clone(),
+        seed,
+        variation: 0,
+        start: Start::CorpusExcerpt,
+        bpm: 120.0,
+    };
+    // The generated notes' figures, on the beat grid of the opening they continue.
+    let stats_of = |generator: Generator, request: &PieceRequest| {
         let skip = generator.prime_notes;
         let offset = request.prime(manifest).1.time() as f64 / steps_per_beat;
         let notes: Vec<Note> = generator.finish()[skip..]
@@ -255,25 +257,41 @@ pub fn generated_stats(
                 ..*n
             })
             .collect();
-        Ok(PieceStats::of(&notes))
+        PieceStats::of(&notes)
     };
     match stepper {
-        // Each piece is its own generator over shared read-only weights, so pieces run on
-        // every core; `collect` keeps seed order, and a seed gives the same piece either way.
-        Stepper::Packed(packed) => seeds
-            .into_par_iter()
-            .map(|seed| {
-                piece(seed, &|generator, request| {
-                    generator.run_packed(packed, request.notes, request.token_budget());
-                    Ok(())
+        // Pieces run on every core, a few side by side per core over shared read-only weights
+        // (one pass over the weights per step for all of them); `collect` keeps seed order, and
+        // a seed gives the same piece either way.
+        Stepper::Packed(packed) => {
+            let seeds: Vec<u64> = seeds.collect();
+            Ok(seeds
+                .par_chunks(PIECES_PER_PASS)
+                .flat_map_iter(|chunk| {
+                    let requests: Vec<PieceRequest> = chunk.iter().map(|&s| request(s)).collect();
+                    let mut generators: Vec<Generator> =
+                        requests.iter().map(|r| r.generator(manifest)).collect();
+                    let budget = requests.iter().map(PieceRequest::token_budget).max();
+                    Generator::run_packed_together(
+                        &mut generators,
+                        packed,
+                        length,
+                        budget.unwrap_or(0),
+                    );
+                    generators
+                        .into_iter()
+                        .zip(&requests)
+                        .map(|(generator, request)| stats_of(generator, request))
+                        .collect::<Vec<_>>()
                 })
-            })
-            .collect(),
+                .collect())
+        }
         Stepper::Tensors(..) => seeds
             .map(|seed| {
-                piece(seed, &|generator, request| {
-                    stepper.run(generator, request.notes, request.token_budget())
-                })
+                let request = request(seed);
+                let mut generator = request.generator(manifest);
+                stepper.run(&mut generator, request.notes, request.token_budget())?;
+                Ok(stats_of(generator, &request))
             })
             .collect(),
     }

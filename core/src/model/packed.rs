@@ -36,15 +36,25 @@ impl Dense {
         }
     }
 
-    /// `y = x W + b` for `x` given in parts (an LSTM's `[x, h]` without copying them together).
-    fn apply(&self, parts: &[&[f32]], y: &mut [f32]) {
-        y.copy_from_slice(&self.bias);
-        let mut rows = self.weight.chunks_exact(self.outputs);
-        for &xi in parts.iter().flat_map(|p| p.iter()) {
-            let row = rows.next().expect("one weight row per input");
-            // ReLU outputs and a fresh state are mostly zeros: their rows add nothing.
-            if xi != 0.0 {
-                add_scaled(y, xi, row);
+    /// `y = x W + b` for several inputs at once (one per piece), each given in parts (an LSTM's
+    /// `[x, h]` without copying them together). Each weight row is read once for all of them
+    /// while it is in cache, and each output sums its terms in the same order whatever the
+    /// number of pieces, so a piece gets the same bits alone or beside others.
+    fn apply_many(&self, inputs: &[&[&[f32]]], outputs: &mut [&mut [f32]]) {
+        for y in outputs.iter_mut() {
+            y.copy_from_slice(&self.bias);
+        }
+        let mut cursors: Vec<_> = inputs
+            .iter()
+            .map(|parts| parts.iter().flat_map(|p| p.iter()))
+            .collect();
+        for row in self.weight.chunks_exact(self.outputs) {
+            for (cursor, y) in cursors.iter_mut().zip(outputs.iter_mut()) {
+                let xi = *cursor.next().expect("one input per weight row");
+                // ReLU outputs and a fresh state are mostly zeros: their rows add nothing.
+                if xi != 0.0 {
+                    add_scaled(y, xi, row);
+                }
             }
         }
     }
@@ -139,15 +149,78 @@ impl PackedModel {
     /// `state`; the logits are only computed when asked for, so a prime costs recurrent steps
     /// alone.
     pub fn feed(&self, state: &mut PackedState, id: u32, position: Option<u16>) {
+        self.feed_many(&mut [state], &[(id, position)]);
+    }
+
+    /// [`PackedModel::feed`] for several pieces at once, one token each: the weights are read
+    /// once per step for all of them (a step of one piece is bound by reading the weights, not
+    /// by arithmetic), and each piece's state comes out as [`PackedModel::feed`] leaves it.
+    pub fn feed_many(&self, states: &mut [&mut PackedState], tokens: &[(u32, Option<u16>)]) {
+        assert_eq!(states.len(), tokens.len(), "one token per state");
+        for (state, &(id, position)) in states.iter_mut().zip(tokens) {
+            self.embed(&mut state.input, id, position);
+        }
+        for (k, layer) in self.layers.iter().enumerate() {
+            // Each state's input to this layer (the one below's output) and its own `h`, read
+            // while the dense products write the gates.
+            let mut belows = Vec::with_capacity(states.len());
+            let mut hiddens = Vec::with_capacity(states.len());
+            let mut gates = Vec::with_capacity(states.len());
+            let mut hidden_gates = Vec::with_capacity(states.len());
+            for state in states.iter_mut() {
+                let PackedState {
+                    hidden,
+                    gates: g,
+                    hidden_gates: hg,
+                    input,
+                    ..
+                } = &mut **state;
+                let (done, rest) = hidden.split_at(k);
+                belows.push(done.last().map_or(&input[..], |h| &h[..]));
+                hiddens.push(&rest[0][..]);
+                gates.push(&mut g[..]);
+                hidden_gates.push(&mut hg[..]);
+            }
+            match layer {
+                Layer::Lstm { size, gates: dense } => {
+                    let inputs: Vec<[&[f32]; 2]> = belows
+                        .iter()
+                        .zip(&hiddens)
+                        .map(|(&below, &h)| [below, h])
+                        .collect();
+                    let inputs: Vec<&[&[f32]]> = inputs.iter().map(|i| &i[..]).collect();
+                    let mut outputs: Vec<&mut [f32]> =
+                        gates.into_iter().map(|g| &mut g[..4 * size]).collect();
+                    dense.apply_many(&inputs, &mut outputs);
+                }
+                Layer::Gru {
+                    size,
+                    input: dense_x,
+                    hidden: dense_h,
+                } => {
+                    let inputs: Vec<[&[f32]; 1]> = belows.iter().map(|&b| [b]).collect();
+                    let inputs: Vec<&[&[f32]]> = inputs.iter().map(|i| &i[..]).collect();
+                    let mut outputs: Vec<&mut [f32]> =
+                        gates.into_iter().map(|g| &mut g[..3 * size]).collect();
+                    dense_x.apply_many(&inputs, &mut outputs);
+                    let inputs: Vec<[&[f32]; 1]> = hiddens.iter().map(|&h| [h]).collect();
+                    let inputs: Vec<&[&[f32]]> = inputs.iter().map(|i| &i[..]).collect();
+                    let mut outputs: Vec<&mut [f32]> = hidden_gates
+                        .into_iter()
+                        .map(|g| &mut g[..3 * size])
+                        .collect();
+                    dense_h.apply_many(&inputs, &mut outputs);
+                }
+            }
+            for state in states.iter_mut() {
+                layer.advance(state, k);
+            }
+        }
+    }
+
+    /// The token's embedding, plus its metric position's for a network that takes them.
+    fn embed(&self, input: &mut [f32], id: u32, position: Option<u16>) {
         let id = (id as usize).min(self.vocab - 1);
-        let PackedState {
-            hidden,
-            cell,
-            gates,
-            hidden_gates,
-            input,
-            ..
-        } = state;
         input.copy_from_slice(&self.embedding[id * self.width..][..self.width]);
         if let Some(meter) = &self.meter {
             let position = usize::from(position.unwrap_or(0));
@@ -159,49 +232,40 @@ impl PackedModel {
                 *x = (*x + p) + b;
             }
         }
-        for (k, layer) in self.layers.iter().enumerate() {
-            let (done, rest) = hidden.split_at_mut(k);
-            let below: &[f32] = done.last().map_or(&input[..], |h| &h[..]);
-            let (h, c) = (&mut rest[0], &mut cell[k]);
-            match layer {
-                Layer::Lstm { size, gates: dense } => {
-                    let gates = &mut gates[..4 * size];
-                    dense.apply(&[below, h], gates);
-                    let (i, rest) = gates.split_at(*size);
-                    let (f, rest) = rest.split_at(*size);
-                    let (g, o) = rest.split_at(*size);
-                    for j in 0..*size {
-                        c[j] = sigmoid(f[j]) * c[j] + sigmoid(i[j]) * libm::tanhf(g[j]);
-                        h[j] = sigmoid(o[j]) * libm::tanhf(c[j]);
-                    }
-                }
-                Layer::Gru {
-                    size,
-                    input: dense_x,
-                    hidden: dense_h,
-                } => {
-                    let xs = &mut gates[..3 * size];
-                    let hs = &mut hidden_gates[..3 * size];
-                    dense_x.apply(&[below], xs);
-                    dense_h.apply(&[h], hs);
-                    for j in 0..*size {
-                        let r = sigmoid(xs[j] + hs[j]);
-                        let z = sigmoid(xs[size + j] + hs[size + j]);
-                        let n = libm::tanhf(xs[2 * size + j] + r * hs[2 * size + j]);
-                        h[j] = n + z * (h[j] - n);
-                    }
-                }
-            }
-        }
     }
 
     /// Logits after the last token fed: dense + ReLU + dense.
     pub fn logits(&self, state: &mut PackedState, logits: &mut Vec<f32>) {
-        let last = state.hidden.last().map_or(&state.input, |h| h);
-        self.dense.apply(&[last], &mut state.dense);
-        state.dense.iter_mut().for_each(|x| *x = x.max(0.0));
-        logits.resize(self.vocab, 0.0);
-        self.output.apply(&[&state.dense], logits);
+        self.logits_many(&mut [state], &mut [logits]);
+    }
+
+    /// [`PackedModel::logits`] for several pieces at once.
+    pub fn logits_many(&self, states: &mut [&mut PackedState], logits: &mut [&mut Vec<f32>]) {
+        assert_eq!(states.len(), logits.len(), "one logits row per state");
+        let mut lasts = Vec::with_capacity(states.len());
+        let mut denses = Vec::with_capacity(states.len());
+        for state in states.iter_mut() {
+            let PackedState {
+                hidden,
+                input,
+                dense,
+                ..
+            } = &mut **state;
+            lasts.push([hidden.last().map_or(&input[..], |h| &h[..])]);
+            denses.push(&mut dense[..]);
+        }
+        let inputs: Vec<&[&[f32]]> = lasts.iter().map(|l| &l[..]).collect();
+        self.dense.apply_many(&inputs, &mut denses);
+        for dense in &mut denses {
+            dense.iter_mut().for_each(|x| *x = x.max(0.0));
+        }
+        let inputs: Vec<[&[f32]; 1]> = denses.iter().map(|d| [&d[..]]).collect();
+        let inputs: Vec<&[&[f32]]> = inputs.iter().map(|i| &i[..]).collect();
+        for row in logits.iter_mut() {
+            row.resize(self.vocab, 0.0);
+        }
+        let mut rows: Vec<&mut [f32]> = logits.iter_mut().map(|row| &mut row[..]).collect();
+        self.output.apply_many(&inputs, &mut rows);
     }
 }
 
@@ -224,6 +288,33 @@ impl Layer {
     fn size(&self) -> usize {
         match self {
             Layer::Lstm { size, .. } | Layer::Gru { size, .. } => *size,
+        }
+    }
+
+    /// Layer `k`'s state update in `state`, from the gate pre-activations its dense products
+    /// left in `state.gates` (and `state.hidden_gates`, for a GRU).
+    fn advance(&self, state: &mut PackedState, k: usize) {
+        let (h, c) = (&mut state.hidden[k], &mut state.cell[k]);
+        match self {
+            Layer::Lstm { size, .. } => {
+                let gates = &state.gates[..4 * size];
+                let (i, rest) = gates.split_at(*size);
+                let (f, rest) = rest.split_at(*size);
+                let (g, o) = rest.split_at(*size);
+                for j in 0..*size {
+                    c[j] = sigmoid(f[j]) * c[j] + sigmoid(i[j]) * libm::tanhf(g[j]);
+                    h[j] = sigmoid(o[j]) * libm::tanhf(c[j]);
+                }
+            }
+            Layer::Gru { size, .. } => {
+                let (xs, hs) = (&state.gates[..3 * size], &state.hidden_gates[..3 * size]);
+                for j in 0..*size {
+                    let r = sigmoid(xs[j] + hs[j]);
+                    let z = sigmoid(xs[size + j] + hs[size + j]);
+                    let n = libm::tanhf(xs[2 * size + j] + r * hs[2 * size + j]);
+                    h[j] = n + z * (h[j] - n);
+                }
+            }
         }
     }
 }
