@@ -271,13 +271,9 @@ pub fn generated_stats(
                     let requests: Vec<PieceRequest> = chunk.iter().map(|&s| request(s)).collect();
                     let mut generators: Vec<Generator> =
                         requests.iter().map(|r| r.generator(manifest)).collect();
-                    let budget = requests.iter().map(PieceRequest::token_budget).max();
-                    Generator::run_packed_together(
-                        &mut generators,
-                        packed,
-                        length,
-                        budget.unwrap_or(0),
-                    );
+                    // Every request asks for `length` notes, so they share one token budget.
+                    let budget = requests[0].token_budget();
+                    Generator::run_packed_together(&mut generators, packed, length, budget);
                     generators
                         .into_iter()
                         .zip(&requests)
