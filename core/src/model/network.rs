@@ -258,10 +258,15 @@ impl MusicModel {
 
     /// burn's dropout with its mask drawn by a fast generator, seeded from burn's seeded stream:
     /// burn draws one ChaCha value per element, 7 % of a training step at the report's size.
+    /// Each block of the mask has its own generator, seeded from the block's index, so the
+    /// blocks are drawn on every core and the mask does not depend on how they were shared.
     #[cfg(feature = "fused")]
     fn dropout_sequence(&self, input: Tensor<3>) -> Tensor<3> {
         use rand::rngs::Xoshiro256PlusPlus;
         use rand::{Rng, SeedableRng};
+        use rayon::prelude::*;
+
+        const BLOCK: usize = 1 << 14;
 
         let dropout = &self.dropout;
         let device = input.device();
@@ -274,21 +279,24 @@ impl MusicModel {
             .try_to_vec::<f32>()
             .expect("f32 seed");
         let seed = u64::from(seed[0].to_bits()) << 32 | u64::from(seed[1].to_bits());
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let keep = 1.0 - dropout.prob;
         // A value is kept when a uniform 32-bit draw falls below `keep · 2³²`.
         let threshold = (keep * 4_294_967_296.0) as u64;
         let scale = (1.0 / keep) as f32;
         let dims = input.dims();
         let count = dims.iter().product::<usize>();
-        let mut mask = Vec::with_capacity(count + 1);
-        while mask.len() < count {
-            let bits = rng.next_u64();
-            for half in [bits & 0xffff_ffff, bits >> 32] {
-                mask.push(if half < threshold { scale } else { 0.0 });
-            }
-        }
-        mask.truncate(count);
+        let mut mask = vec![0.0f32; count];
+        mask.par_chunks_mut(BLOCK)
+            .enumerate()
+            .for_each(|(block, values)| {
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed.wrapping_add(block as u64));
+                for pair in values.chunks_mut(2) {
+                    let bits = rng.next_u64();
+                    for (value, half) in pair.iter_mut().zip([bits & 0xffff_ffff, bits >> 32]) {
+                        *value = if half < threshold { scale } else { 0.0 };
+                    }
+                }
+            });
         input * Tensor::<3>::from_data(TensorData::new(mask, dims), &device)
     }
 

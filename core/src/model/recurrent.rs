@@ -98,31 +98,33 @@ impl Recurrent {
     }
 
     /// As [`forward`](Self::forward) on the CPU, with the sequence as one tensor
-    /// [batch, time, features] → [batch, time, size]: the input projection of every step is one
-    /// matmul, and the recurrence one fused operation with its own backward pass.
+    /// [batch, time, features] → [batch, time, size]: the layer over the whole window is one
+    /// fused operation with its own backward pass.
     #[cfg(feature = "fused")]
     pub fn forward_fused(
         &self,
         inputs: Tensor<3>,
         state: Option<LayerState>,
     ) -> (Tensor<3>, LayerState) {
-        let [batch, time, features] = inputs.dims();
-        let state = state.unwrap_or_else(|| self.zero_state(batch, &inputs.device()));
+        let [batch, time, _] = inputs.dims();
+        let device = inputs.device();
+        let state = state.unwrap_or_else(|| self.zero_state(batch, &device));
         let size = self.size;
+        // Parameters initialise lazily, on first use, from the seeded stream: read them in the
+        // order the step-by-step path does (input weight and bias, then hidden weight and
+        // bias), or a seed would start a different network here.
+        let weight = self.input.weight.val();
+        let gates = weight.dims()[1];
+        let bias = match &self.input.bias {
+            Some(bias) => bias.val(),
+            None => Tensor::zeros([gates], &device),
+        };
         let Some(hidden) = &self.hidden else {
-            // LSTM: the packed `[x, h]` weight splits into its input rows and its hidden rows.
-            // (Weight before bias: parameters initialise lazily in the order they are read, as
-            // for the GRU below.)
-            let weight = self.input.weight.val();
-            let from_input = weight.clone().narrow(0, 0, features);
-            let from_hidden = weight.narrow(0, features, size);
-            let mut projected = inputs.reshape([batch * time, features]).matmul(from_input);
-            if let Some(bias) = &self.input.bias {
-                projected = projected + bias.val().unsqueeze_dim(0);
-            }
-            let output = super::fused::lstm_recurrence(
-                projected.reshape([batch, time, 4 * size]),
-                from_hidden,
+            // LSTM: one packed `[x, h]` weight.
+            let output = super::fused::lstm_window(
+                inputs,
+                weight,
+                bias,
                 state.hidden,
                 state.cell.expect("an LSTM state has a cell"),
             );
@@ -140,16 +142,19 @@ impl Recurrent {
                 },
             );
         };
-        // Parameters initialise lazily, on first use, from the seeded stream: read them in the
-        // order the step-by-step path does (input weight and bias, then hidden weight and
-        // bias), or a seed would start a different network here.
-        let projected = self.input.forward(inputs);
-        let weight = hidden.weight.val();
-        let bias = match &hidden.bias {
+        let recurrent = hidden.weight.val();
+        let recurrent_bias = match &hidden.bias {
             Some(bias) => bias.val(),
-            None => Tensor::zeros([3 * size], &projected.device()),
+            None => Tensor::zeros([gates], &device),
         };
-        let hiddens = super::fused::gru_recurrence(projected, weight, bias, state.hidden);
+        let hiddens = super::fused::gru_window(
+            inputs,
+            weight,
+            bias,
+            recurrent,
+            recurrent_bias,
+            state.hidden,
+        );
         let last = hiddens
             .clone()
             .narrow(1, time - 1, 1)

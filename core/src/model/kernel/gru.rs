@@ -6,8 +6,8 @@
 use rayon::prelude::*;
 
 use super::{
-    Shape, matmul, recurrent_weight_gradient, sigmoid_in_place, states_from, steps_from,
-    tanh_in_place, transpose,
+    Shape, column_sums, matmul, project, projection_gradients, recurrent_weight_gradient,
+    sigmoid_in_place, states_from, steps_from, tanh_in_place, transpose, zeros,
 };
 
 /// What the backward pass needs from the forward pass.
@@ -26,38 +26,51 @@ pub struct Tape {
 
 /// The gradients of a window's inputs.
 pub struct Gradients {
-    pub projected: Vec<f32>,
+    pub inputs: Vec<f32>,
+    pub input_weight: Vec<f32>,
+    pub input_bias: Vec<f32>,
     pub recurrent: Vec<f32>,
     pub recurrent_bias: Vec<f32>,
     pub hidden0: Vec<f32>,
 }
 
-/// Runs the recurrence; returns the output and, when asked, the tape.
+/// The layer's parameters: `x · Wx + bx` and `h · Wh + bh`, each `[·, 3·hidden]`.
+pub struct Weights<'a> {
+    pub input: &'a [f32],
+    pub input_bias: &'a [f32],
+    pub recurrent: &'a [f32],
+    pub recurrent_bias: &'a [f32],
+}
+
+/// Runs the layer over `inputs` (`[batch, time, features]`); returns the output and, when
+/// asked, the tape.
 pub fn forward(
     shape: Shape,
-    projected: &[f32],
-    recurrent: &[f32],
-    recurrent_bias: &[f32],
+    inputs: &[f32],
+    weights: Weights,
     hidden0: &[f32],
     record: bool,
 ) -> (Vec<f32>, Option<Tape>) {
     let Shape {
         batch,
         time,
+        features,
         hidden,
     } = shape;
     let width = 3 * hidden;
     let slots = time + 1;
-    assert_eq!(
-        projected.len(),
-        batch * time * width,
-        "projected input size"
-    );
+    let Weights {
+        input,
+        input_bias,
+        recurrent,
+        recurrent_bias,
+    } = weights;
+    assert_eq!(inputs.len(), batch * time * features, "input size");
     assert_eq!(recurrent.len(), hidden * width, "recurrent weight size");
     assert_eq!(recurrent_bias.len(), width, "recurrent bias size");
 
-    let mut gates = projected.to_vec();
-    let mut hidden_n = vec![0.0; batch * time * hidden];
+    let mut gates = project(inputs, input, input_bias, features);
+    let mut hidden_n = zeros(batch * time * hidden);
     let mut hiddens = states_from(hidden0, shape);
     let mut step = vec![0.0; batch * width];
     for t in 0..time {
@@ -123,11 +136,13 @@ pub fn forward(
     (output, tape)
 }
 
-/// Backpropagates `d_output` (`[batch, time, hidden]`) through the window.
-pub fn backward(tape: &Tape, d_output: &[f32]) -> Gradients {
+/// Backpropagates `d_output` (`[batch, time, hidden]`) through the window whose `inputs` and
+/// `input_weight` made `tape`.
+pub fn backward(tape: &Tape, inputs: &[f32], input_weight: &[f32], d_output: &[f32]) -> Gradients {
     let Shape {
         batch,
         time,
+        features,
         hidden,
     } = tape.shape;
     let width = 3 * hidden;
@@ -138,9 +153,9 @@ pub fn backward(tape: &Tape, d_output: &[f32]) -> Gradients {
         "output gradient size"
     );
 
-    let mut d_projected = vec![0.0; batch * time * width];
+    let mut d_projected = zeros(batch * time * width);
     // The gradient of `h · Wh + bh`: as `d_projected` but for n, which the reset gate scales.
-    let mut d_from_hidden = vec![0.0; batch * time * width];
+    let mut d_from_hidden = zeros(batch * time * width);
     let mut d_hidden = vec![0.0; batch * hidden];
     for t in (0..time).rev() {
         d_projected
@@ -196,17 +211,23 @@ pub fn backward(tape: &Tape, d_output: &[f32]) -> Gradients {
         }
     }
 
-    let mut d_bias = vec![0.0; width];
-    for row in d_from_hidden.chunks_exact(width) {
-        for (sum, value) in d_bias.iter_mut().zip(row) {
-            *sum += value;
-        }
-    }
     let previous = steps_from(&tape.hiddens, tape.shape, 0);
+    let mut d_recurrent = vec![0.0; hidden * width];
+    recurrent_weight_gradient(&previous, &d_from_hidden, hidden, &mut d_recurrent);
+    let mut d_input_weight = zeros(features * width);
+    let (d_inputs, d_input_bias) = projection_gradients(
+        inputs,
+        input_weight,
+        &d_projected,
+        features,
+        &mut d_input_weight,
+    );
     Gradients {
-        recurrent: recurrent_weight_gradient(&previous, &d_from_hidden, hidden, width),
-        recurrent_bias: d_bias,
-        projected: d_projected,
+        inputs: d_inputs,
+        input_weight: d_input_weight,
+        input_bias: d_input_bias,
+        recurrent: d_recurrent,
+        recurrent_bias: column_sums(&d_from_hidden, width),
         hidden0: d_hidden,
     }
 }

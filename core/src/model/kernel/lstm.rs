@@ -1,13 +1,13 @@
-//! The LSTM recurrence. `projected` is `x · Wx + b` with the gates in the order i, f, g, o; the
-//! output `[batch, time + 1, hidden]` holds `h` after each step and then the final cell state,
+//! The LSTM layer over a window. Its weight is burn's packed `[x, h]` one, `[features + hidden,
+//! 4·hidden]`, with the gates in the order i, f, g, o; the output `[batch, time + 1, hidden]` holds `h` after each step and then the final cell state,
 //! so one tensor carries all a caller needs (and a gradient that reaches the final cell flows
 //! back like any other).
 
 use rayon::prelude::*;
 
 use super::{
-    Shape, matmul, recurrent_weight_gradient, sigmoid_in_place, states_from, steps_from,
-    tanh_in_place, transpose,
+    Shape, matmul, project, projection_gradients, recurrent_weight_gradient, sigmoid_in_place,
+    states_from, steps_from, tanh_in_place, transpose, zeros,
 };
 
 /// What the backward pass needs from the forward pass.
@@ -26,17 +26,20 @@ pub struct Tape {
 
 /// The gradients of a window's inputs.
 pub struct Gradients {
-    pub projected: Vec<f32>,
-    pub recurrent: Vec<f32>,
+    pub inputs: Vec<f32>,
+    pub weight: Vec<f32>,
+    pub bias: Vec<f32>,
     pub hidden0: Vec<f32>,
     pub cell0: Vec<f32>,
 }
 
-/// Runs the recurrence; returns the output and, when asked, the tape.
+/// Runs the layer over `inputs` (`[batch, time, features]`); returns the output and, when
+/// asked, the tape.
 pub fn forward(
     shape: Shape,
-    projected: &[f32],
-    recurrent: &[f32],
+    inputs: &[f32],
+    weight: &[f32],
+    bias: &[f32],
     hidden0: &[f32],
     cell0: &[f32],
     record: bool,
@@ -44,18 +47,16 @@ pub fn forward(
     let Shape {
         batch,
         time,
+        features,
         hidden,
     } = shape;
     let width = 4 * hidden;
     let slots = time + 1;
-    assert_eq!(
-        projected.len(),
-        batch * time * width,
-        "projected input size"
-    );
-    assert_eq!(recurrent.len(), hidden * width, "recurrent weight size");
+    assert_eq!(inputs.len(), batch * time * features, "input size");
+    assert_eq!(weight.len(), (features + hidden) * width, "weight size");
+    let (from_input, recurrent) = weight.split_at(features * width);
 
-    let mut gates = projected.to_vec();
+    let mut gates = project(inputs, from_input, bias, features);
     let mut hiddens = states_from(hidden0, shape);
     let mut cells = states_from(cell0, shape);
     for t in 0..time {
@@ -106,14 +107,15 @@ pub fn forward(
             });
     }
 
-    let mut output = vec![0.0; batch * slots * hidden];
-    for b in 0..batch {
-        let row = b * slots * hidden;
-        output[row..row + time * hidden]
-            .copy_from_slice(&hiddens[row + hidden..row + slots * hidden]);
-        output[row + time * hidden..row + slots * hidden]
-            .copy_from_slice(&cells[row + time * hidden..row + slots * hidden]);
-    }
+    let mut output = zeros(batch * slots * hidden);
+    output
+        .par_chunks_exact_mut(slots * hidden)
+        .zip(hiddens.par_chunks_exact(slots * hidden))
+        .zip(cells.par_chunks_exact(slots * hidden))
+        .for_each(|((output, hiddens), cells)| {
+            output[..time * hidden].copy_from_slice(&hiddens[hidden..]);
+            output[time * hidden..].copy_from_slice(&cells[time * hidden..]);
+        });
     let tape = record.then(|| Tape {
         shape,
         gates,
@@ -124,11 +126,13 @@ pub fn forward(
     (output, tape)
 }
 
-/// Backpropagates `d_output` (shaped as [`forward`]'s output) through the window.
-pub fn backward(tape: &Tape, d_output: &[f32]) -> Gradients {
+/// Backpropagates `d_output` (shaped as [`forward`]'s output) through the window whose `inputs`
+/// and `weight` made `tape`.
+pub fn backward(tape: &Tape, inputs: &[f32], weight: &[f32], d_output: &[f32]) -> Gradients {
     let Shape {
         batch,
         time,
+        features,
         hidden,
     } = tape.shape;
     let width = 4 * hidden;
@@ -139,7 +143,7 @@ pub fn backward(tape: &Tape, d_output: &[f32]) -> Gradients {
         "output gradient size"
     );
 
-    let mut d_gates = vec![0.0; batch * time * width];
+    let mut d_gates = zeros(batch * time * width);
     let mut d_hidden = vec![0.0; batch * hidden];
     let mut d_cell = vec![0.0; batch * hidden];
     for b in 0..batch {
@@ -200,10 +204,21 @@ pub fn backward(tape: &Tape, d_output: &[f32]) -> Gradients {
         }
     }
 
+    let mut d_weight = zeros((features + hidden) * width);
+    let (d_from_input, d_recurrent) = d_weight.split_at_mut(features * width);
     let previous = steps_from(&tape.hiddens, tape.shape, 0);
+    recurrent_weight_gradient(&previous, &d_gates, hidden, d_recurrent);
+    let (d_inputs, d_bias) = projection_gradients(
+        inputs,
+        &weight[..features * width],
+        &d_gates,
+        features,
+        d_from_input,
+    );
     Gradients {
-        recurrent: recurrent_weight_gradient(&previous, &d_gates, hidden, width),
-        projected: d_gates,
+        inputs: d_inputs,
+        weight: d_weight,
+        bias: d_bias,
         hidden0: d_hidden,
         cell0: d_cell,
     }

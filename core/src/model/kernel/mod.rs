@@ -5,11 +5,15 @@
 //! adds up a weight gradient per step. Here a window is one operation: the gates of every step
 //! are computed in place, the backward pass walks the steps once, and the recurrent weights'
 //! gradient is a single matmul over all `batch × time` rows. The input projection (`x · Wx + b`
-//! for every step at once) stays a burn matmul outside, so a kernel only sees the part that is
-//! truly sequential.
+//! for every step at once) is one matmul too, into the buffer the gates are then computed in:
+//! through burn it cost a zeroed output, an aligned copy of it and a copy into the kernel, each
+//! a pass over the window's largest tensor on one thread.
 //!
-//! Tensors are row-major and batch first, as burn hands them over: the projected input is
-//! `[batch, time, gates·hidden]`, the recurrent weight `[hidden, gates·hidden]`.
+//! Tensors are row-major and batch first, as burn hands them over: the input is
+//! `[batch, time, features]`, an input weight `[features, gates·hidden]`, the recurrent weight
+//! `[hidden, gates·hidden]`.
+
+use rayon::prelude::*;
 
 pub mod gru;
 pub mod lstm;
@@ -19,7 +23,16 @@ pub mod lstm;
 pub struct Shape {
     pub batch: usize,
     pub time: usize,
+    pub features: usize,
     pub hidden: usize,
+}
+
+/// `len` zeros, written on every core: a window's buffers are ~100 MB at the report's size,
+/// and zeroing (and first touching) them on one thread left the other core idle.
+pub(super) fn zeros(len: usize) -> Vec<f32> {
+    let mut values = Vec::with_capacity(len);
+    values.par_extend(rayon::iter::repeat_n(0.0, len));
+    values
 }
 
 /// A state per step boundary, `[batch, time + 1, hidden]`, with `initial` (`[batch, hidden]`) in
@@ -29,15 +42,14 @@ pub(super) fn states_from(initial: &[f32], shape: Shape) -> Vec<f32> {
         batch,
         time,
         hidden,
+        ..
     } = shape;
     assert_eq!(initial.len(), batch * hidden, "initial state size");
-    let mut states = vec![0.0; batch * (time + 1) * hidden];
-    for (slots, start) in states
-        .chunks_exact_mut((time + 1) * hidden)
-        .zip(initial.chunks_exact(hidden))
-    {
-        slots[..hidden].copy_from_slice(start);
-    }
+    let mut states = zeros(batch * (time + 1) * hidden);
+    states
+        .par_chunks_exact_mut((time + 1) * hidden)
+        .zip(initial.par_chunks_exact(hidden))
+        .for_each(|(slots, start)| slots[..hidden].copy_from_slice(start));
     states
 }
 
@@ -49,25 +61,29 @@ pub(super) fn steps_from(states: &[f32], shape: Shape, first: usize) -> Vec<f32>
         batch,
         time,
         hidden,
+        ..
     } = shape;
-    let mut steps = Vec::with_capacity(batch * time * hidden);
-    for slots in states.chunks_exact((time + 1) * hidden) {
-        steps.extend_from_slice(&slots[first * hidden..(first + time) * hidden]);
-    }
+    let mut steps = zeros(batch * time * hidden);
+    steps
+        .par_chunks_exact_mut(time * hidden)
+        .zip(states.par_chunks_exact((time + 1) * hidden))
+        .for_each(|(steps, slots)| {
+            steps.copy_from_slice(&slots[first * hidden..(first + time) * hidden]);
+        });
     steps
 }
 
-/// `Σ over every (batch, step) of h_{t-1}ᵀ · dG_t`, one matmul with `batch·time` inner rows:
-/// `[hidden, width]`.
+/// `Σ over every (batch, step) of h_{t-1}ᵀ · dG_t`, one matmul with `batch·time` inner rows,
+/// into `gradient` (`[hidden, width]`).
 pub(super) fn recurrent_weight_gradient(
     previous: &[f32],
     d_gates: &[f32],
     hidden: usize,
-    width: usize,
-) -> Vec<f32> {
+    gradient: &mut [f32],
+) {
     let rows = previous.len() / hidden;
+    let width = gradient.len() / hidden;
     assert_eq!(d_gates.len(), rows * width, "gate gradient size");
-    let mut gradient = vec![0.0; hidden * width];
     // SAFETY: lhs is `previous` read transposed ([hidden, rows], column stride `hidden`), rhs
     // `d_gates` as [rows, width], dst [hidden, width]: all within their slices.
     unsafe {
@@ -82,7 +98,112 @@ pub(super) fn recurrent_weight_gradient(
             (d_gates.as_ptr(), width as isize, 1),
         );
     }
-    gradient
+}
+
+/// `x · Wx + b` for every step of a window at once: `inputs` `[rows, features]`, `weight`
+/// `[features, width]` → `[rows, width]`. The bias fills the rows first, on every core, so the
+/// buffer's fresh pages are touched by both.
+pub(super) fn project(inputs: &[f32], weight: &[f32], bias: &[f32], features: usize) -> Vec<f32> {
+    let width = bias.len();
+    let rows = inputs.len() / features;
+    assert_eq!(inputs.len(), rows * features, "input size");
+    assert_eq!(weight.len(), features * width, "input weight size");
+    let mut projected = Vec::with_capacity(rows * width);
+    projected.spare_capacity_mut()[..rows * width]
+        .par_chunks_mut(width)
+        .for_each(|row| {
+            for (slot, &b) in row.iter_mut().zip(bias) {
+                slot.write(b);
+            }
+        });
+    // SAFETY: every one of the `rows·width` values was written just above.
+    unsafe { projected.set_len(rows * width) };
+    // SAFETY: lhs [rows, features], rhs [features, width], dst [rows, width], all row-major
+    // inside their slices.
+    unsafe {
+        matmul(
+            rows,
+            width,
+            features,
+            projected.as_mut_ptr(),
+            width as isize,
+            true,
+            (inputs.as_ptr(), features as isize, 1),
+            (weight.as_ptr(), width as isize, 1),
+        );
+    }
+    projected
+}
+
+/// The gradients of [`project`] from the gradient of its output, `d_projected` `[rows, width]`:
+/// returns `dx = dP · Wxᵀ` and `db`; `dWx = xᵀ · dP` goes into `d_weight` (`[features, width]`).
+pub(super) fn projection_gradients(
+    inputs: &[f32],
+    weight: &[f32],
+    d_projected: &[f32],
+    features: usize,
+    d_weight: &mut [f32],
+) -> (Vec<f32>, Vec<f32>) {
+    let rows = inputs.len() / features;
+    let width = weight.len() / features;
+    assert_eq!(d_projected.len(), rows * width, "projection gradient size");
+    assert_eq!(
+        d_weight.len(),
+        features * width,
+        "input weight gradient size"
+    );
+    let mut d_inputs = zeros(rows * features);
+    // SAFETY: dx: lhs dP [rows, width], rhs Wx read transposed ([width, features]: row stride
+    // 1, column stride `width`), dst [rows, features]. dWx: lhs x read transposed ([features,
+    // rows]: row stride 1, column stride `features`), rhs dP, dst [features, width].
+    unsafe {
+        matmul(
+            rows,
+            features,
+            width,
+            d_inputs.as_mut_ptr(),
+            features as isize,
+            false,
+            (d_projected.as_ptr(), width as isize, 1),
+            (weight.as_ptr(), 1, width as isize),
+        );
+        matmul(
+            features,
+            width,
+            rows,
+            d_weight.as_mut_ptr(),
+            width as isize,
+            false,
+            (inputs.as_ptr(), 1, features as isize),
+            (d_projected.as_ptr(), width as isize, 1),
+        );
+    }
+    (d_inputs, column_sums(d_projected, width))
+}
+
+/// The sum of each column of `[rows, width]`, on every core. Blocks of rows are summed apart
+/// and then added in order, so the result does not depend on how the work was split.
+pub(super) fn column_sums(values: &[f32], width: usize) -> Vec<f32> {
+    const ROWS_PER_BLOCK: usize = 256;
+    let partial: Vec<Vec<f32>> = values
+        .par_chunks(ROWS_PER_BLOCK * width)
+        .map(|block| {
+            let mut sums = vec![0.0; width];
+            for row in block.chunks_exact(width) {
+                for (sum, value) in sums.iter_mut().zip(row) {
+                    *sum += value;
+                }
+            }
+            sums
+        })
+        .collect();
+    let mut sums = vec![0.0; width];
+    for block in partial {
+        for (sum, value) in sums.iter_mut().zip(block) {
+            *sum += value;
+        }
+    }
+    sums
 }
 
 /// `dst (+)= lhs · rhs`, each operand a pointer with its (row, column) strides.
@@ -130,12 +251,14 @@ pub(super) unsafe fn matmul(
 }
 
 pub(super) fn transpose(matrix: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0; rows * cols];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = matrix[r * cols + c];
-        }
-    }
+    let mut out = zeros(rows * cols);
+    out.par_chunks_exact_mut(rows)
+        .enumerate()
+        .for_each(|(c, column)| {
+            for (r, value) in column.iter_mut().enumerate() {
+                *value = matrix[r * cols + c];
+            }
+        });
     out
 }
 
