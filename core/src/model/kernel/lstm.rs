@@ -1,7 +1,7 @@
 //! The LSTM layer over a window. Its weight is burn's packed `[x, h]` one, `[features + hidden,
-//! 4·hidden]`, with the gates in the order i, f, g, o; the output `[batch, time + 1, hidden]` holds `h` after each step and then the final cell state,
-//! so one tensor carries all a caller needs (and a gradient that reaches the final cell flows
-//! back like any other).
+//! 4·hidden]`, with the gates in the order i, f, g, o. The output `[batch, time + 1, hidden]`
+//! holds `h` after each step and then the final cell state, so one tensor carries all a caller
+//! needs (and a gradient that reaches the final cell flows back like any other).
 
 use rayon::prelude::*;
 
