@@ -6,8 +6,9 @@
 use rayon::prelude::*;
 
 use super::{
-    Shape, column_sums, matmul, project, projection_gradients, recurrent_weight_gradient,
-    sigmoid_in_place, states_from, steps_from, tanh_in_place, transpose, zeros,
+    Shape, column_sums, matmul, matmul_by_columns, project, projection_gradients,
+    recurrent_weight_gradient, sigmoid_in_place, states_from, steps_from, tanh_in_place, transpose,
+    zeros,
 };
 
 /// What the backward pass needs from the forward pass.
@@ -194,7 +195,7 @@ pub fn backward(tape: &Tape, inputs: &[f32], input_weight: &[f32], d_output: &[f
         // SAFETY: `batch` rows of `width` (lhs, row stride `time·width`) and `hidden` (dst)
         // values: inside both buffers.
         unsafe {
-            matmul(
+            matmul_by_columns(
                 batch,
                 hidden,
                 width,
