@@ -206,6 +206,12 @@ pub(super) fn column_sums(values: &[f32], width: usize) -> Vec<f32> {
     sums
 }
 
+/// Whether a product is worth sharing between cores: for a small one, waking the pool costs
+/// more than it saves.
+fn worth_threads(m: usize, n: usize, k: usize) -> bool {
+    m * n * k >= 1 << 20
+}
+
 /// `dst (+)= lhs · rhs`, each operand a pointer with its (row, column) strides.
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn matmul(
@@ -218,8 +224,7 @@ pub(super) unsafe fn matmul(
     (lhs, lhs_rs, lhs_cs): (*const f32, isize, isize),
     (rhs, rhs_rs, rhs_cs): (*const f32, isize, isize),
 ) {
-    // Small products stay on one thread: waking the pool costs more than it saves.
-    let parallelism = if m * n * k >= 1 << 20 {
+    let parallelism = if worth_threads(m, n, k) {
         gemm::Parallelism::Rayon(0)
     } else {
         gemm::Parallelism::None
@@ -253,6 +258,21 @@ pub(super) unsafe fn matmul_by_columns(
     (lhs, lhs_rs, lhs_cs): (*const f32, isize, isize),
     (rhs, rhs_rs, rhs_cs): (*const f32, isize, isize),
 ) {
+    if !worth_threads(m, n, k) {
+        // SAFETY: forwarded from the caller.
+        return unsafe {
+            matmul(
+                m,
+                n,
+                k,
+                dst,
+                dst_row_stride,
+                accumulate,
+                (lhs, lhs_rs, lhs_cs),
+                (rhs, rhs_rs, rhs_cs),
+            )
+        };
+    }
     let threads = rayon::current_num_threads().max(1);
     let columns = n.div_ceil(threads);
     // Pointers are not `Send`; each task gets its addresses and touches only its own columns.
@@ -368,6 +388,47 @@ pub(super) fn tanh_in_place(values: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_product_split_by_columns_equals_the_whole_product() {
+        // Big enough to be split; n not a multiple of the cores; rhs read transposed and dst
+        // accumulated into, as the backward pass does.
+        let (m, n, k) = (64, 509, 96);
+        let value = |i: usize| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5;
+        let lhs: Vec<f32> = (0..m * k).map(value).collect();
+        let rhs: Vec<f32> = (0..k * n).map(|i| value(i + 17)).collect();
+        let start: Vec<f32> = (0..m * n).map(|i| value(i + 31)).collect();
+        let (mut whole, mut split) = (start.clone(), start);
+        // SAFETY: lhs [m, k] row-major, rhs [k, n] read from its transpose [n, k], dst [m, n].
+        unsafe {
+            matmul(
+                m,
+                n,
+                k,
+                whole.as_mut_ptr(),
+                n as isize,
+                true,
+                (lhs.as_ptr(), k as isize, 1),
+                (rhs.as_ptr(), 1, k as isize),
+            );
+            matmul_by_columns(
+                m,
+                n,
+                k,
+                split.as_mut_ptr(),
+                n as isize,
+                true,
+                (lhs.as_ptr(), k as isize, 1),
+                (rhs.as_ptr(), 1, k as isize),
+            );
+        }
+        let worst = whole
+            .iter()
+            .zip(&split)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 1e-5, "max |difference| {worst}");
+    }
 
     #[test]
     fn the_vectorised_exp_matches_the_standard_one() {
