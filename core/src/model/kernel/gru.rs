@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use super::{
-    Shape, column_sums, matmul, matmul_by_columns, project, projection_gradients,
+    Shape, column_sums, matmul_by_columns, project, projection_gradients,
     recurrent_weight_gradient, sigmoid_in_place, states_from, steps_from, tanh_in_place, transpose,
     zeros,
 };
@@ -82,7 +82,7 @@ pub fn forward(
         // SAFETY: `batch` rows of `hidden` (lhs, row stride `slots·hidden`, from step t) and
         // `width` (dst) values: inside both buffers.
         unsafe {
-            matmul(
+            matmul_by_columns(
                 batch,
                 width,
                 hidden,

@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use super::{
-    Shape, matmul, matmul_by_columns, project, projection_gradients, recurrent_weight_gradient,
+    Shape, matmul_by_columns, project, projection_gradients, recurrent_weight_gradient,
     sigmoid_in_place, states_from, steps_from, tanh_in_place, transpose, zeros,
 };
 
@@ -64,7 +64,7 @@ pub fn forward(
         // SAFETY: `batch` rows of `hidden` (lhs) and `width` (dst) values at row strides of
         // `slots·hidden` and `time·width`, starting at step t: inside both buffers.
         unsafe {
-            matmul(
+            matmul_by_columns(
                 batch,
                 width,
                 hidden,

@@ -243,10 +243,12 @@ pub(super) unsafe fn matmul(
     }
 }
 
-/// [`matmul`] for a narrow product (the backward pass's per-step `dG · Whᵀ`, n = hidden):
-/// the output's columns are split into one single-threaded product per core. gemm's own
-/// two-thread split of that shape ran 10–20 % slower in a microbenchmark of the crate alone
-/// (42 of 44 alternating rounds at the LSTM and GRU shapes, batch 64 and 128; session 16).
+/// [`matmul`] for the per-step products of a recurrence (forward `h · Wh`, backward
+/// `dG · Whᵀ`), whose few rows (the batch) gemm splits badly: the output's columns are split
+/// into one single-threaded product per core instead. In a microbenchmark of the crate alone,
+/// gemm's own split ran the backward shape 10–20 % slower (42 of 44 alternating rounds,
+/// session 16) and the LSTM's forward shape at batch 64 half as fast (83 against 170 GFLOP/s,
+/// session 17).
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn matmul_by_columns(
     m: usize,
