@@ -213,7 +213,7 @@ impl MusicModel {
         for layer in &self.layers {
             let previous = carried.as_mut().and_then(Iterator::next);
             let (outputs, state) = layer.forward_fused(sequence, previous);
-            sequence = self.dropout_sequence(outputs);
+            sequence = self.fast_dropout(outputs);
             layers.push(state);
         }
         (sequence, State { layers })
@@ -261,7 +261,7 @@ impl MusicModel {
     /// Each block of the mask has its own generator, seeded from the block's index, so the
     /// blocks are drawn on every core and the mask does not depend on how they were shared.
     #[cfg(feature = "fused")]
-    fn dropout_sequence(&self, input: Tensor<3>) -> Tensor<3> {
+    fn fast_dropout<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
         use rand::rngs::Xoshiro256PlusPlus;
         use rand::{Rng, SeedableRng};
         use rayon::prelude::*;
@@ -297,14 +297,24 @@ impl MusicModel {
                     }
                 }
             });
-        input * Tensor::<3>::from_data(TensorData::new(mask, dims), &device)
+        input * Tensor::<D>::from_data(TensorData::new(mask, dims), &device)
+    }
+
+    /// Dropout as the device runs it best: the fast mask where the fused kernel runs (the
+    /// CPU), burn's own elsewhere (a GPU draws its mask on the device).
+    fn apply_dropout<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
+        #[cfg(feature = "fused")]
+        if super::fused::supports(&input.device()) {
+            return self.fast_dropout(input);
+        }
+        self.dropout.forward(input)
     }
 
     /// Dense + ReLU + dense: recurrent features [..., hidden] → logits [..., vocab]. Training
     /// on one target per window applies it to the last position only.
     pub fn head<const D: usize>(&self, features: Tensor<D>) -> Tensor<D> {
         self.output
-            .forward(self.dropout.forward(relu(self.dense.forward(features))))
+            .forward(self.apply_dropout(relu(self.dense.forward(features))))
     }
 
     /// Borrowed layers, for copying the weights into a [`super::PackedModel`].
@@ -406,7 +416,7 @@ mod tests {
     /// and is off outside training. (That a seed repeats it is the trainer's seeded-run tests:
     /// burn's stream is shared by every test thread here.)
     #[test]
-    fn sequence_dropout_drops_its_share_and_is_off_outside_training() {
+    fn the_fast_dropout_drops_its_share_and_is_off_outside_training() {
         let device = Device::flex().autodiff();
         let config = ModelConfig {
             vocab_size: 30,
@@ -421,7 +431,7 @@ mod tests {
         let model = config.init(&device);
         let ones = || Tensor::<3>::ones([16, 50, 40], &device);
         let mask = model
-            .dropout_sequence(ones())
+            .fast_dropout(ones())
             .into_data()
             .try_to_vec::<f32>()
             .unwrap();
@@ -432,7 +442,7 @@ mod tests {
                 .all(|&v| v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-6)
         );
         let valid = model.valid();
-        let kept = valid.dropout_sequence(Tensor::<3>::ones([2, 3, 4], &Device::flex()));
+        let kept = valid.fast_dropout(Tensor::<3>::ones([2, 3, 4], &Device::flex()));
         assert!(
             kept.into_data()
                 .try_to_vec::<f32>()
