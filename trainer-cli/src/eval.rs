@@ -90,6 +90,11 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         at(sampling.pace_memory),
     );
 
+    if args.pieces == 0 {
+        // Means over no pieces would print as zeros and NaN ranges beside the corpus's.
+        println!("no pieces generated (--pieces 0): the held-out figures above are the evaluation");
+        return Ok(());
+    }
     let seeds = args.sampling.seed..args.sampling.seed + args.pieces as u64;
     let generated = generated_stats(
         &manifest,

@@ -198,6 +198,23 @@ fn train_resume_export_generate() {
         eval.contains("note length, per note") && eval.contains("onset gap, per onset"),
         "{eval}"
     );
+    // Held-out figures alone: no column of means over zero pieces.
+    let held_out_only = ok(&trainer(&[
+        "eval",
+        "--model",
+        path(&bundle),
+        "--data",
+        path(data.path()),
+        "--pieces",
+        "0",
+    ]));
+    assert!(
+        held_out_only.contains("nats per note")
+            && held_out_only.contains("no pieces generated")
+            && !held_out_only.contains("NaN")
+            && !held_out_only.contains("generated pieces of"),
+        "{held_out_only}"
+    );
     assert!(
         eval.contains("distinct 4-grams") && eval.contains("pitch-class distance"),
         "{eval}"
