@@ -199,15 +199,17 @@ fn train_resume_export_generate() {
         "{eval}"
     );
     // Held-out figures alone: no column of means over zero pieces.
-    let held_out_only = ok(&trainer(&[
-        "eval",
-        "--model",
-        path(&bundle),
-        "--data",
-        path(data.path()),
-        "--pieces",
-        "0",
-    ]));
+    let eval_with = |flags: &[&str]| {
+        let model = [
+            "eval",
+            "--model",
+            path(&bundle),
+            "--data",
+            path(data.path()),
+        ];
+        ok(&trainer(&[model.as_slice(), flags].concat()))
+    };
+    let held_out_only = eval_with(&["--pieces", "0"]);
     assert!(
         held_out_only.contains("nats per note")
             && held_out_only.contains("no pieces generated")
@@ -344,21 +346,9 @@ fn train_resume_export_generate() {
         .filter(|p| ![0, 2, 4, 5, 7, 9, 11].contains(&(p % 12))) // D dorian: the white keys
         .collect();
     assert!(outside.is_empty(), "outside D dorian: {outside:?}");
-    let scaled = ok(&trainer(&[
-        "eval",
-        "--model",
-        path(&bundle),
-        "--data",
-        path(data.path()),
-        "--pieces",
-        "1",
-        "--length",
-        "30",
-        "--key",
-        "D",
-        "--scale",
-        "dorian",
-    ]));
+    let scaled = eval_with(&[
+        "--pieces", "1", "--length", "30", "--key", "D", "--scale", "dorian",
+    ]);
     assert!(scaled.contains("constrained to D dorian"), "{scaled}");
 
     // A specific epoch's checkpoint exports too.
