@@ -389,6 +389,19 @@ pub struct TuneArgs {
     /// them by that: 20 pieces can be a lucky block (0 = off).
     #[arg(long, default_value_t = 0)]
     pub confirm: usize,
+    /// Fix the pace memory's weight (0–0.9) instead of taking the one that best predicts the
+    /// held-out files: for a style whose pieces drift off its pace at that weight.
+    #[arg(long, value_parser = pace_weight)]
+    pub pace_memory: Option<f32>,
+}
+
+fn pace_weight(text: &str) -> Result<f32, String> {
+    match text.parse::<f32>() {
+        Ok(weight) if (0.0..=0.9).contains(&weight) => Ok(weight),
+        _ => Err(format!(
+            "{text}: the pace memory's weight is a number from 0 to 0.9"
+        )),
+    }
 }
 
 /// How tokens are drawn, shared by `generate`, `eval` and `tune`. Settings not given come from

@@ -96,11 +96,15 @@ pub fn run(args: &TuneArgs) -> Result<()> {
     let seq_len = manifest.training.seq_len.max(2);
     let paced = Predicted::held_out(&model, &manifest, &held_out, seq_len, &backend.device)
         .paced_nats_per_note(&manifest.vocabulary, &held_out, seq_len, &PACE_WEIGHTS);
-    let (pace_memory, nats) = best_of(&paced);
+    let (best_weight, nats) = best_of(&paced);
     println!(
-        "pace memory: weight {pace_memory} predicts the held-out files best ({nats:.4} nats per note; {:.4} without)",
+        "pace memory: weight {best_weight} predicts the held-out files best ({nats:.4} nats per note; {:.4} without)",
         paced[0].1
     );
+    let pace_memory = args.pace_memory.unwrap_or(best_weight);
+    if let Some(fixed) = args.pace_memory {
+        println!("pace memory: weight {fixed}, as --pace-memory asks");
+    }
     let own_pitch_classes = pooled(&corpus);
     let rivals = rival_pitch_classes(&args.rival, &manifest)?;
     println!(

@@ -404,10 +404,32 @@ fn train_resume_export_generate() {
         "2",
         "--length",
         "20",
+        // A fixed pace memory instead of the held-out best: stored as asked.
+        "--pace-memory",
+        "0.5",
     ]));
     let tuned = sampling_of(&early.join("manifest.json"));
     assert!(tuned.is_object(), "{tuned}");
+    assert!(
+        (tuned["pace_memory"].as_f64().unwrap() - 0.5).abs() < 1e-6,
+        "{tuned}"
+    );
     assert_eq!(sampling_of(&early.join("epoch-1/manifest.json")), tuned);
+    let refused = trainer(&[
+        "tune",
+        "--model",
+        path(&early),
+        "--data",
+        path(data.path()),
+        "--pace-memory",
+        "0.95",
+    ]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && said.contains("a number from 0 to 0.9"),
+        "{said}"
+    );
+    assert_eq!(sampling_of(&early.join("manifest.json")), tuned);
     ok(&trainer(&[
         "export",
         "--run",
