@@ -391,15 +391,18 @@ pub struct TuneArgs {
     pub confirm: usize,
     /// Fix the pace memory's weight (0–0.9) instead of taking the one that best predicts the
     /// held-out files: for a style whose pieces drift off its pace at that weight.
-    #[arg(long, value_parser = pace_weight)]
+    #[arg(long, value_parser = memory_weight)]
     pub pace_memory: Option<f32>,
 }
 
-fn pace_weight(text: &str) -> Result<f32, String> {
+/// A motif or pace memory's weight, checked where the flag is read (`--motif-memory`,
+/// `--pace-memory` of `generate`, `eval` and `tune`): above 0.9 the memory would drown out the
+/// network.
+fn memory_weight(text: &str) -> Result<f32, String> {
     match text.parse::<f32>() {
         Ok(weight) if (0.0..=0.9).contains(&weight) => Ok(weight),
         _ => Err(format!(
-            "{text}: the pace memory's weight is a number from 0 to 0.9"
+            "{text}: a memory's weight is a number from 0 to 0.9"
         )),
     }
 }
@@ -426,11 +429,11 @@ pub struct SamplingArgs {
     pub scale: Option<motif::scale::Scale>,
     /// Share of each draw given to what followed the same context earlier in the piece, so
     /// figures are restated (0 = the network alone; at most 0.9).
-    #[arg(long)]
+    #[arg(long, value_parser = memory_weight)]
     pub motif_memory: Option<f32>,
     /// Share of each note length's and onset gap's probability given to the piece's own
     /// lengths and gaps so far, so it keeps its pace (0 = the network alone; at most 0.9).
-    #[arg(long)]
+    #[arg(long, value_parser = memory_weight)]
     pub pace_memory: Option<f32>,
     /// What temperature, top-k and top-p shape: `all` tokens but the notes' lengths, or the
     /// `pitches` only, when onsets come and how loud they are then drawn as trained.
@@ -453,16 +456,6 @@ impl SamplingArgs {
         manifest: &motif::bundle::Manifest,
     ) -> anyhow::Result<motif::sample::SamplingConfig> {
         let chosen = manifest.default_sampling();
-        if let Some(weight) = self.motif_memory
-            && !(0.0..=0.9).contains(&weight)
-        {
-            anyhow::bail!("--motif-memory {weight}: must be between 0 and 0.9");
-        }
-        if let Some(weight) = self.pace_memory
-            && !(0.0..=0.9).contains(&weight)
-        {
-            anyhow::bail!("--pace-memory {weight}: must be between 0 and 0.9");
-        }
         let scale = self
             .key
             .as_deref()
