@@ -17,7 +17,7 @@ use crate::protocol::{Command, Preference, Reply};
 use crate::web::{js_message, page_base};
 
 /// The workers' scripts, beside the page: each starts one build of the engine's wasm, with
-/// WebGPU (`app/engine-worker.js`) or the CPU alone (`app/engine-cpu-worker.js`, a quarter of
+/// WebGPU (`app/engine-worker.js`) or the CPU alone (`app/engine-cpu-worker.js`, a fifth of
 /// the download).
 const WEBGPU_WORKER_SCRIPT: &str = "engine-worker.js";
 const CPU_WORKER_SCRIPT: &str = "engine-cpu-worker.js";
@@ -25,7 +25,7 @@ const CPU_WORKER_SCRIPT: &str = "engine-cpu-worker.js";
 /// Which engine build to start: the one with WebGPU only where it may be used — asked for, or
 /// a hardware adapter offered (the engine then judges the adapter burn is given, and may
 /// still measure the CPU faster). Without WebGPU, or with only a software adapter, the CPU
-/// build generates the same notes and the visitor downloads a quarter of the wasm. Returns
+/// build generates the same notes and the visitor downloads a fifth of the wasm. Returns
 /// the adapter probed on the way, for [`Command::Start`](crate::protocol::Command::Start).
 pub async fn worker_script(preference: Preference) -> (&'static str, Option<Probe>) {
     match preference {

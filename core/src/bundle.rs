@@ -343,8 +343,7 @@ pub fn load_weights(
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights))
         .map_err(|e| BundleError::Weights(e.to_string()))?
         .cast_to_module_dtype();
-    config
-        .init(device)
+    MusicModel::zeros(config, device)
         .try_load_record(record)
         .map_err(|e| BundleError::Weights(e.to_string()))
 }

@@ -124,10 +124,11 @@ impl Generator {
         let positions: Vec<i64> = self.pending_meter.drain(..).map(i64::from).collect();
         let meter = (positions.len() == len)
             .then(|| Tensor::<2, Int>::from_data(TensorData::new(positions, [1, len]), device));
-        let (logits, state) = model.forward_with_state(input, meter, self.state.take());
+        let (features, state) = model.features(input, meter, self.state.take());
         self.state = Some(state);
-        let vocab = logits.dims()[2];
-        logits.narrow(1, len - 1, 1).reshape([1, vocab])
+        // Only the last position's logits are drawn from: a long prime skips the head elsewhere.
+        let width = features.dims()[2];
+        model.head(features.narrow(1, len - 1, 1).reshape([1, width]))
     }
 
     /// As [`Generator::logits`], on the packed CPU copy of the network: feeds the pending input

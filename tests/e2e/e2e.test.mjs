@@ -67,9 +67,10 @@ test('the page lists every shipped style and says which backend runs', LONG, asy
   await page.context().close();
 });
 
-test('the CPU-only engine is a quarter of the WebGPU one, and ?backend=webgpu starts that one', LONG, async () => {
+test('the WebGPU engine downloads in under 2 MB gzipped, the CPU-only one in under a third of that, and ?backend=webgpu starts the WebGPU one', LONG, async () => {
   const gzipped = (file) => zlib.gzipSync(fs.readFileSync(path.join(DIST, file)), { level: 9 }).length;
   const [cpu, webgpu] = [gzipped('motif-engine-cpu_bg.wasm'), gzipped('motif-engine_bg.wasm')];
+  assert.ok(webgpu <= 2_000_000, `WebGPU engine ${webgpu} bytes gzipped`);
   assert.ok(cpu < webgpu / 3, `CPU engine ${cpu} bytes gzipped, WebGPU engine ${webgpu}`);
   const page = await openIdle('?backend=webgpu');
   assert.deepEqual(page.workers().map((w) => new URL(w.url()).pathname), ['/engine-worker.js']);

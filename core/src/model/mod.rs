@@ -9,6 +9,7 @@
 //! to train.
 
 mod config;
+mod dense;
 #[cfg(feature = "fused")]
 pub mod fused;
 #[cfg(feature = "fused")]
@@ -16,6 +17,7 @@ mod kernel;
 mod network;
 mod packed;
 mod recurrent;
+mod start;
 
 pub use config::{CellKind, ModelConfig};
 pub use network::{MusicModel, State};

@@ -1,12 +1,12 @@
 use burn::module::Module;
-use burn::nn::{
-    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig,
-};
+use burn::nn::{Dropout, DropoutConfig, Embedding, Initializer, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::config::ModelConfig;
+use super::dense::dense;
 use super::recurrent::{LayerState, Recurrent};
+use super::start::{Drawn, Start, Zeros};
 
 /// Every layer's state: what a generator carries from one note to the next.
 #[derive(Clone, Debug)]
@@ -112,31 +112,45 @@ pub struct MusicModel {
 
 impl MusicModel {
     pub fn new(config: &ModelConfig, device: &Device) -> Self {
+        Self::start(config, &Drawn(device))
+    }
+
+    /// A network of `config`'s shapes with every weight zero, for loading weights into (see
+    /// [`super::start`]).
+    pub fn zeros(config: &ModelConfig, device: &Device) -> Self {
+        Self::start(config, &Zeros(device))
+    }
+
+    fn start(config: &ModelConfig, start: &impl Start) -> Self {
         let mut input = config.embedding;
         let layers = (0..config.layers)
             .map(|_| {
-                let layer = Recurrent::new(config.cell, input, config.hidden, device);
+                let layer = Recurrent::start(config.cell, input, config.hidden, start);
                 input = config.hidden;
                 layer
             })
             .collect();
         // Zero at the start: the network begins as one without positions (three unit-variance
         // embeddings summed would swamp the token's) and learns how much the beat matters.
-        let meter = |rows: usize| {
-            EmbeddingConfig::new(rows, config.embedding)
-                .with_initializer(Initializer::Zeros)
-                .init(device)
-        };
+        let meter = |rows: usize| start.embedding(rows, config.embedding, Initializer::Zeros);
         MusicModel {
-            embedding: EmbeddingConfig::new(config.vocab_size, config.embedding).init(device),
+            // N(0, 1), burn's default for an embedding.
+            embedding: start.embedding(
+                config.vocab_size,
+                config.embedding,
+                Initializer::Normal {
+                    mean: 0.0,
+                    std: 1.0,
+                },
+            ),
             meter_phase: config.meter_steps_per_beat.map(meter),
             meter_beat: config
                 .meter_steps_per_beat
                 .map(|_| meter(usize::from(crate::meter::MAX_BEATS))),
             layers,
             dropout: DropoutConfig::new(config.dropout).init(),
-            dense: LinearConfig::new(input, config.dense).init(device),
-            output: LinearConfig::new(config.dense, config.vocab_size).init(device),
+            dense: start.linear(input, config.dense),
+            output: start.linear(config.dense, config.vocab_size),
         }
     }
 
@@ -313,8 +327,8 @@ impl MusicModel {
     /// Dense + ReLU + dense: recurrent features [..., hidden] → logits [..., vocab]. Training
     /// on one target per window applies it to the last position only.
     pub fn head<const D: usize>(&self, features: Tensor<D>) -> Tensor<D> {
-        self.output
-            .forward(self.apply_dropout(relu(self.dense.forward(features))))
+        let hidden = self.apply_dropout(relu(dense(&self.dense, features)));
+        dense(&self.output, hidden)
     }
 
     /// Borrowed layers, for copying the weights into a [`super::PackedModel`].

@@ -1,9 +1,11 @@
-use burn::module::{Module, Param};
-use burn::nn::{Linear, LinearConfig};
+use burn::module::Module;
+use burn::nn::Linear;
 use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, tanh};
 
 use super::CellKind;
+use super::dense::dense;
+use super::start::{Drawn, Start};
 
 /// One layer's carried state: `h`, plus `c` for an LSTM.
 #[derive(Clone, Debug)]
@@ -31,33 +33,22 @@ pub struct Recurrent {
     size: usize,
 }
 
-/// Starts an LSTM's forget gates at bias 1, so early in training the cell keeps its memory
-/// instead of halving it every step (Jozefowicz et al., 2015; Keras's `unit_forget_bias`).
-fn forget_bias_one(mut gates: Linear, size: usize) -> Linear {
-    gates.bias = gates.bias.map(|bias| {
-        let bias = bias.val();
-        let ones = Tensor::<1>::ones([size], &bias.device());
-        // A fresh leaf: the edited tensor must not hang off the random one in the autodiff graph.
-        Param::from_tensor(bias.slice_assign(size..2 * size, ones).detach())
-    });
-    gates
-}
-
 impl Recurrent {
     pub fn new(kind: CellKind, input: usize, size: usize, device: &Device) -> Self {
+        Self::start(kind, input, size, &Drawn(device))
+    }
+
+    pub(super) fn start(kind: CellKind, input: usize, size: usize, start: &impl Start) -> Self {
         match kind {
             CellKind::Lstm => Recurrent {
-                input: forget_bias_one(
-                    LinearConfig::new(input + size, 4 * size).init(device),
-                    size,
-                ),
+                input: start.forget_bias_one(start.linear(input + size, 4 * size), size),
                 hidden: None,
                 kind,
                 size,
             },
             CellKind::Gru => Recurrent {
-                input: LinearConfig::new(input, 3 * size).init(device),
-                hidden: Some(LinearConfig::new(size, 3 * size).init(device)),
+                input: start.linear(input, 3 * size),
+                hidden: Some(start.linear(size, 3 * size)),
                 kind,
                 size,
             },
@@ -172,7 +163,7 @@ impl Recurrent {
         match (&self.hidden, self.kind) {
             (None, _) => {
                 let joined = Tensor::cat(vec![x, state.hidden], 1);
-                let mut gates = self.input.forward(joined).chunk(4, 1).into_iter();
+                let mut gates = dense(&self.input, joined).chunk(4, 1).into_iter();
                 let mut next = || gates.next().expect("four gate chunks");
                 let (i, f, g, o) = (
                     sigmoid(next()),
@@ -187,8 +178,8 @@ impl Recurrent {
                 }
             }
             (Some(hidden), _) => {
-                let mut xs = self.input.forward(x).chunk(3, 1).into_iter();
-                let mut hs = hidden.forward(state.hidden.clone()).chunk(3, 1).into_iter();
+                let mut xs = dense(&self.input, x).chunk(3, 1).into_iter();
+                let mut hs = dense(hidden, state.hidden.clone()).chunk(3, 1).into_iter();
                 let mut pair = || (xs.next().expect("3 chunks"), hs.next().expect("3 chunks"));
                 let ((xr, hr), (xz, hz), (xn, hn)) = (pair(), pair(), pair());
                 let r = sigmoid(xr + hr);
