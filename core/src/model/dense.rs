@@ -54,11 +54,7 @@ mod tests {
             assert_eq!(got.dims(), [2, 5, 20]);
             let got = got.into_data().try_to_vec::<f32>().unwrap();
             let expected = expected.into_data().try_to_vec::<f32>().unwrap();
-            let gap = got
-                .iter()
-                .zip(&expected)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f32::max);
+            let gap = crate::model::largest_difference(&got, &expected);
             assert!(gap < 1e-5, "largest difference {gap}");
         }
     }

@@ -36,3 +36,14 @@ pub fn param_values<const D: usize>(
         .try_into_vec::<f32>()
         .expect("converted to f32")
 }
+
+/// The largest absolute difference between two equally long lists of values (tests compare
+/// two computations of one function with it).
+#[cfg(test)]
+fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "compared lists differ in length");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}

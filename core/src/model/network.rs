@@ -416,11 +416,7 @@ mod tests {
                 (flat(a.2), flat(b.2), "embedding gradient"),
             ];
             for (x, y, what) in pairs {
-                let worst = x
-                    .iter()
-                    .zip(&y)
-                    .map(|(p, q)| (p - q).abs())
-                    .fold(0.0, f32::max);
+                let worst = crate::model::largest_difference(&x, &y);
                 assert!(worst < 1e-5, "{cell:?} {what}: max |difference| {worst}");
             }
         }

@@ -257,12 +257,7 @@ mod tests {
         let close = |a: Tensor<3>, b: Tensor<3>, what: &str| {
             let a = a.into_data().try_to_vec::<f32>().unwrap();
             let b = b.into_data().try_to_vec::<f32>().unwrap();
-            assert_eq!(a.len(), b.len(), "{what}");
-            let worst = a
-                .iter()
-                .zip(&b)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0, f32::max);
+            let worst = crate::model::largest_difference(&a, &b);
             assert!(worst < 1e-5, "{kind:?} {what}: max |difference| {worst}");
         };
         close(stepped.clone(), fused.clone(), "outputs");

@@ -424,11 +424,7 @@ mod tests {
                 (rhs.as_ptr(), 1, k as isize),
             );
         }
-        let worst = whole
-            .iter()
-            .zip(&split)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
+        let worst = crate::model::largest_difference(&whole, &split);
         assert!(worst < 1e-5, "max |difference| {worst}");
     }
 
