@@ -93,9 +93,102 @@ pub async fn generate(
             tokens_before,
             first_note_ms,
             total_ms: now_ms() - started,
+            side_by_side: 1,
         },
         notes,
     })
+}
+
+/// Runs several new pieces until each holds its request's notes (or Stop). With the packed CPU
+/// step they run one after another, each streaming through `on_progress` (with its index): the
+/// step reads its weights from cache, so side by side would take as long and show the first
+/// piece four times slower. On the device they step as one batch
+/// ([`Generator::logits_together`]), one read-back for all, and the first piece streams.
+/// Returns each piece's end, in order; after a Stop, only the pieces begun.
+pub async fn generate_together(
+    style: &LoadedStyle,
+    device: &Device,
+    requests: &[PieceRequest],
+    generators: &mut [Generator],
+    cancel: Rc<Cell<bool>>,
+    mut on_progress: impl FnMut(usize, Progress),
+) -> Result<Vec<Finished>, String> {
+    if style.packed.is_some() {
+        let mut finished = Vec::new();
+        for (piece, (request, generator)) in requests.iter().zip(generators.iter_mut()).enumerate()
+        {
+            let progress = |p: Progress| on_progress(piece, p);
+            finished
+                .push(generate(style, device, request, generator, cancel.clone(), progress).await?);
+            if cancel.get() {
+                break;
+            }
+        }
+        return Ok(finished);
+    }
+    let started = now_ms();
+    yield_now().await;
+    let mut first_note_ms = vec![None; generators.len()];
+    let mut shown_at = now_ms();
+    while !cancel.get() {
+        let mut running: Vec<(usize, &mut Generator)> = generators
+            .iter_mut()
+            .enumerate()
+            .filter(|(i, g)| {
+                g.new_notes() < requests[*i].notes
+                    && g.generated.len() < requests[*i].token_budget()
+            })
+            .collect();
+        if running.is_empty() {
+            break;
+        }
+        let (pieces, mut batch): (Vec<usize>, Vec<&mut Generator>) = running.drain(..).unzip();
+        let values =
+            read_logits(Generator::logits_together(&mut batch, &style.model, device)).await?;
+        let width = values.len() / batch.len();
+        for ((piece, generator), row) in pieces.into_iter().zip(batch).zip(values.chunks(width)) {
+            generator.accept(row);
+            if first_note_ms[piece].is_none() && generator.new_notes() > 0 {
+                first_note_ms[piece] = Some(now_ms() - started);
+            }
+        }
+        // Each step already waited for the device, so the worker's event loop has run.
+        let now = now_ms();
+        if now - shown_at > PROGRESS_MS {
+            let first = &generators[0];
+            on_progress(
+                0,
+                Progress {
+                    notes: &first.notes,
+                    prime_notes: first.prime_notes,
+                    new_notes: first.new_notes(),
+                },
+            );
+            shown_at = now;
+        }
+    }
+    let total_ms = now_ms() - started;
+    let side_by_side = generators.len();
+    Ok(generators
+        .iter()
+        .zip(first_note_ms)
+        .map(|(generator, first_note_ms)| {
+            let notes = generator.notes_now();
+            Finished {
+                outcome: Outcome {
+                    notes: notes.len(),
+                    prime_notes: generator.prime_notes,
+                    tokens: generator.generated.len(),
+                    notes_before: 0,
+                    tokens_before: 0,
+                    first_note_ms,
+                    total_ms,
+                    side_by_side,
+                },
+                notes,
+            }
+        })
+        .collect())
 }
 
 /// One step of `generator` on the model's device and the read-back of its logits (the path
@@ -105,8 +198,12 @@ pub async fn device_logits(
     model: &MusicModel,
     device: &Device,
 ) -> Result<Vec<f32>, String> {
-    generator
-        .logits(model, device)
+    read_logits(generator.logits(model, device)).await
+}
+
+/// The logits' values, read back from the device (asynchronously, as a browser requires).
+async fn read_logits(logits: burn::prelude::Tensor<2>) -> Result<Vec<f32>, String> {
+    logits
         .into_data_async()
         .await
         .map_err(|e| format!("reading the model's output failed: {e:?}"))?

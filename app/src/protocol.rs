@@ -35,6 +35,15 @@ pub enum Command {
         request: PieceRequest,
         resume: bool,
     },
+    /// Generate several new pieces, each into its slot (Variations). On WebGPU they step as
+    /// one batch, which costs about one piece's time, and only the first streams its notes;
+    /// on the CPU they run one after another, each streaming. Each ends with a
+    /// [`Reply::Done`] naming its place in `pieces`; a Stop ends them all.
+    GenerateTogether {
+        job: u32,
+        key: String,
+        pieces: Vec<(u32, PieceRequest)>,
+    },
     /// Stop the generation `job`; it answers with what it made so far.
     Stop { job: u32 },
 }
@@ -57,17 +66,24 @@ pub enum Reply {
     /// notes still waiting for a duration were shown flushed and are now final).
     Notes {
         job: u32,
+        /// Which of a [`Command::GenerateTogether`]'s pieces (0 for a single one).
+        #[serde(default)]
+        piece: usize,
         from: usize,
         notes: Vec<Note>,
         prime_notes: usize,
         new_notes: usize,
     },
-    /// The generation ended (done or stopped); its last notes, as [`Reply::Notes`].
+    /// The generation of `piece` ended (done or stopped); its last notes, as [`Reply::Notes`].
+    /// `last`: no other piece of the job follows.
     Done {
         job: u32,
+        #[serde(default)]
+        piece: usize,
         from: usize,
         notes: Vec<Note>,
         outcome: Outcome,
+        last: bool,
     },
     Failed {
         job: u32,
@@ -90,7 +106,11 @@ impl Reply {
 
     /// Whether no more replies follow for its job.
     pub fn ends_job(&self) -> bool {
-        !matches!(self, Reply::Notes { .. } | Reply::Ready)
+        match self {
+            Reply::Notes { .. } | Reply::Ready => false,
+            Reply::Done { last, .. } => *last,
+            _ => true,
+        }
     }
 }
 
@@ -107,6 +127,9 @@ pub struct Outcome {
     /// From the command to the first generated note, and for the whole run.
     pub first_note_ms: Option<f64>,
     pub total_ms: f64,
+    /// Pieces generated in the same steps as this one (one batch on WebGPU), so `total_ms`
+    /// made all of them.
+    pub side_by_side: usize,
 }
 
 /// A loaded style as the page needs it: the model stays in the worker.

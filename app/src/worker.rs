@@ -8,6 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
+use burn::prelude::Device;
 use motif::generate::Generator;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -15,7 +16,7 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::backend::{self, Backend};
-use crate::generation::generate;
+use crate::generation::{generate, generate_together};
 use crate::loading::{LoadedStyle, load_style};
 use crate::protocol::{Command, Reply};
 use crate::web::set_base;
@@ -104,17 +105,60 @@ impl Engine {
                 request,
                 resume,
             } => {
-                // Registered now, so a Stop sent right after is not lost.
-                let stop = Rc::new(Cell::new(false));
-                self.stops.borrow_mut().insert(job, stop.clone());
+                let stop = self.stop_flag(job);
                 spawn_local(async move {
                     let result = self.generate(job, &key, slot, request, resume, stop).await;
-                    self.stops.borrow_mut().remove(&job);
-                    if let Err(message) = result {
-                        send(&Reply::Failed { job, message });
-                    }
+                    self.finish(job, result);
                 });
             }
+            Command::GenerateTogether { job, key, pieces } => {
+                let stop = self.stop_flag(job);
+                spawn_local(async move {
+                    let result = self.generate_together(job, &key, pieces, stop).await;
+                    self.finish(job, result);
+                });
+            }
+        }
+    }
+
+    /// Job `job`'s Stop flag, registered before the job starts so a Stop sent right after is
+    /// not lost.
+    fn stop_flag(&self, job: u32) -> Rc<Cell<bool>> {
+        let stop = Rc::new(Cell::new(false));
+        self.stops.borrow_mut().insert(job, stop.clone());
+        stop
+    }
+
+    fn finish(&self, job: u32, result: Result<(), String>) {
+        self.stops.borrow_mut().remove(&job);
+        if let Err(message) = result {
+            send(&Reply::Failed { job, message });
+        }
+    }
+
+    /// The loaded style `key` and the device that runs it.
+    fn style_and_device(&self, key: &str) -> Result<(Rc<LoadedStyle>, Device), String> {
+        let style = self
+            .loaded
+            .borrow()
+            .get(key)
+            .cloned()
+            .ok_or_else(|| format!("the {key} model is not loaded"))?;
+        let device = self
+            .backend
+            .borrow()
+            .as_ref()
+            .map(|b| b.device.clone())
+            .ok_or("the engine has no backend yet")?;
+        Ok((style, device))
+    }
+
+    /// Keeps `generator` in `slot` for Continue.
+    fn keep(&self, slot: u32, generator: Generator) {
+        let mut slots = self.slots.borrow_mut();
+        slots.insert(slot, generator);
+        while slots.len() > KEPT_SLOTS {
+            slots.pop_first();
         }
     }
 
@@ -143,18 +187,7 @@ impl Engine {
         resume: bool,
         stop: Rc<Cell<bool>>,
     ) -> Result<(), String> {
-        let style = self
-            .loaded
-            .borrow()
-            .get(key)
-            .cloned()
-            .ok_or_else(|| format!("the {key} model is not loaded"))?;
-        let device = self
-            .backend
-            .borrow()
-            .as_ref()
-            .map(|b| b.device.clone())
-            .ok_or("the engine has no backend yet")?;
+        let (style, device) = self.style_and_device(key)?;
         let mut generator = if resume {
             self.slots
                 .borrow_mut()
@@ -175,6 +208,7 @@ impl Engine {
             |progress| {
                 send(&Reply::Notes {
                     job,
+                    piece: 0,
                     from: sent,
                     notes: progress.notes[sent..].to_vec(),
                     prime_notes: progress.prime_notes,
@@ -187,14 +221,76 @@ impl Engine {
         let from = sent.min(finished.notes.len());
         send(&Reply::Done {
             job,
+            piece: 0,
             from,
             notes: finished.notes[from..].to_vec(),
             outcome: finished.outcome,
+            last: true,
         });
-        let mut slots = self.slots.borrow_mut();
-        slots.insert(slot, generator);
-        while slots.len() > KEPT_SLOTS {
-            slots.pop_first();
+        self.keep(slot, generator);
+        Ok(())
+    }
+
+    /// New pieces into their slots, side by side where the backend gains from it (see
+    /// [`crate::generation::generate_together`]).
+    async fn generate_together(
+        &self,
+        job: u32,
+        key: &str,
+        pieces: Vec<(u32, motif::piece::PieceRequest)>,
+        stop: Rc<Cell<bool>>,
+    ) -> Result<(), String> {
+        if pieces.is_empty() {
+            return Err("no pieces were asked for".into());
+        }
+        let (style, device) = self.style_and_device(key)?;
+        let (slots, requests): (Vec<u32>, Vec<_>) = pieces.into_iter().unzip();
+        let mut generators: Vec<Generator> = requests
+            .iter()
+            .map(|r| r.generator(&style.info.manifest))
+            .collect();
+        // Notes of the streaming piece the page already holds for good.
+        let mut sent = (0, 0);
+        let finished = generate_together(
+            &style,
+            &device,
+            &requests,
+            &mut generators,
+            stop,
+            |piece, progress| {
+                let from = if sent.0 == piece { sent.1 } else { 0 };
+                send(&Reply::Notes {
+                    job,
+                    piece,
+                    from,
+                    notes: progress.notes[from..].to_vec(),
+                    prime_notes: progress.prime_notes,
+                    new_notes: progress.new_notes,
+                });
+                sent = (piece, progress.notes.len());
+            },
+        )
+        .await?;
+        let count = finished.len();
+        for (piece, (finished, (slot, generator))) in finished
+            .into_iter()
+            .zip(slots.into_iter().zip(generators))
+            .enumerate()
+        {
+            let from = if sent.0 == piece {
+                sent.1.min(finished.notes.len())
+            } else {
+                0
+            };
+            send(&Reply::Done {
+                job,
+                piece,
+                from,
+                notes: finished.notes[from..].to_vec(),
+                outcome: finished.outcome,
+                last: piece + 1 == count,
+            });
+            self.keep(slot, generator);
         }
         Ok(())
     }

@@ -528,6 +528,73 @@ fn pieces_generated_together_equal_pieces_generated_alone() {
     }
 }
 
+/// Variations on a GPU step as one batch of burn's network (`Generator::logits_together`): each
+/// piece comes out as it would alone, and pieces with other primes are stepped one by one.
+#[test]
+fn pieces_stepped_as_one_batch_equal_pieces_stepped_alone() {
+    use motif::meter::{MetricClock, TimeSignature};
+    let device = Device::flex();
+    let vocab = vocabulary();
+    let tokenizer = Tokenizer::new(TokenizerKind::Timed);
+    for cell in [CellKind::Lstm, CellKind::Gru] {
+        device.seed(23);
+        let model = jittered(
+            tiny_config(&vocab)
+                .with_cell(cell)
+                .with_layers(2)
+                .with_hidden(16)
+                .with_meter_steps_per_beat(Some(12))
+                .init(&device),
+            0.3,
+        );
+        for primes in [[&[1u32, 9, 12][..]; 3], [&[1, 9, 12][..], &[4, 4], &[6]]] {
+            let generator = |i: usize| {
+                let clock = MetricClock::new(12, TimeSignature::from_midi(4, 2).unwrap(), 0);
+                let sampling = SamplingConfig {
+                    temperature: 0.9,
+                    motif_memory: if i == 1 { 0.8 } else { 0.0 },
+                    ..SamplingConfig::default()
+                };
+                Generator::new(
+                    &tokenizer,
+                    vocab.clone(),
+                    primes[i],
+                    Some(clock),
+                    sampling,
+                    60 + i as u64,
+                )
+            };
+            let alone: Vec<Vec<u32>> = (0..3)
+                .map(|i| {
+                    let mut g = generator(i);
+                    g.run_sync(&model, &device, 25, 300).unwrap();
+                    g.generated
+                })
+                .collect();
+            let mut together: Vec<Generator> = (0..3).map(generator).collect();
+            loop {
+                let mut running: Vec<&mut Generator> = together
+                    .iter_mut()
+                    .filter(|g| g.new_notes() < 25 && g.generated.len() < 300)
+                    .collect();
+                if running.is_empty() {
+                    break;
+                }
+                let rows = Generator::logits_together(&mut running, &model, &device);
+                let [pieces, width] = rows.dims();
+                assert_eq!(pieces, running.len());
+                let rows = values(rows);
+                for (generator, row) in running.into_iter().zip(rows.chunks(width)) {
+                    generator.accept(row);
+                }
+            }
+            for (i, (a, t)) in alone.iter().zip(&together).enumerate() {
+                assert_eq!(a, &t.generated, "{cell} primes {primes:?} piece {i}");
+            }
+        }
+    }
+}
+
 /// Four short openings of distinct tokens, as `export` ships corpus openings.
 fn four_openings(vocab: &Vocabulary) -> Vec<motif::bundle::Prime> {
     (0..4)

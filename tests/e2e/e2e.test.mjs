@@ -326,6 +326,26 @@ test('Variations: four versions of one request to choose from; the kept one down
   await page.context().close();
 });
 
+test('Variations on WebGPU step as one batch, and each is the piece trainer-cli --variation writes', LONG, async (t) => {
+  if (!CLI) return t.skip('MOTIF_TRAINER_CLI is not set');
+  const style = index.styles[0];
+  const page = await openIdle(`?backend=webgpu&style=${style.id}`);
+  assert.equal(await byId(page, 'backend').textContent(), 'webgpu');
+  await setInput(page, 'length', 12);
+  await setInput(page, 'seed', 5);
+  await byId(page, 'variations').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent === 'done', null, { timeout: 600_000 });
+  assert.equal(await byId(page, 'error').isVisible(), false, await byId(page, 'error').textContent());
+  t.diagnostic(`four variations: ${await byId(page, 'timing').textContent()}`);
+  for (const k of [1, 2, 3, 4]) {
+    await byId(page, `variation-${k}`).click();
+    const { name, bytes } = await download(page);
+    assert.equal(name, `${style.id}-seed-5-variation-${k}.mid`);
+    assert.ok(bytes.equals(cliGenerate(style, { length: 12, seed: 5, extra: ['--variation', String(k)] })), `variation ${k} equals trainer-cli's`);
+  }
+  await page.context().close();
+});
+
 test('Continue extends the piece from where the network stopped: the same as asking for the longer piece', LONG, async (t) => {
   const style = index.styles[0];
   const page = await openIdle(`?backend=cpu&style=${style.id}`);

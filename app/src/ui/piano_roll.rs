@@ -16,6 +16,7 @@ pub(crate) struct Figures {
     pub total_ms: f64,
     pub notes: usize,
     pub tokens: usize,
+    pub side_by_side: usize,
 }
 
 impl Figures {
@@ -27,12 +28,18 @@ impl Figures {
             total_ms: outcome.total_ms,
             notes: (outcome.notes - outcome.prime_notes).saturating_sub(outcome.notes_before),
             tokens: outcome.tokens - outcome.tokens_before,
+            side_by_side: outcome.side_by_side,
         }
     }
 
     fn summary(&self) -> String {
+        let together = if self.side_by_side > 1 {
+            format!(" (with {} more, side by side)", self.side_by_side - 1)
+        } else {
+            String::new()
+        };
         format!(
-            "{} notes from {} tokens in {:.0} ms: first note after {:.0} ms, {:.2} ms per note",
+            "{} notes from {} tokens in {:.0} ms{together}: first note after {:.0} ms, {:.2} ms per note",
             self.notes,
             self.tokens,
             self.total_ms,

@@ -69,22 +69,36 @@ impl Page {
         slot: u32,
         resume: bool,
     ) -> Result<Outcome, String> {
-        let engine = self
-            .engine
-            .with_value(Clone::clone)
-            .ok_or("the engine has not started")?;
-        let (job, mut replies) = engine.request(|job| Command::Generate {
+        let mut result = Err("the engine did not answer".to_string());
+        let command = |job| Command::Generate {
             job,
             key: key.to_string(),
             slot,
             request: request.clone(),
             resume,
-        });
+        };
+        self.run_job(command, |_, outcome| result = Ok(outcome))
+            .await?;
+        result
+    }
+
+    /// Sends the generation command `make` builds, shows the notes as they arrive and hands
+    /// each piece's end to `on_done` (with its index, and the page's notes holding it).
+    async fn run_job(
+        self,
+        make: impl FnOnce(u32) -> Command,
+        mut on_done: impl FnMut(usize, Outcome),
+    ) -> Result<(), String> {
+        let engine = self
+            .engine
+            .with_value(Clone::clone)
+            .ok_or("the engine has not started")?;
+        let (job, mut replies) = engine.request(make);
         self.running.set_value(Some(job));
         if self.stop_requested.get_value() {
             engine.stop(job);
         }
-        let mut result = Err("the engine did not answer".to_string());
+        let mut failed = None;
         while let Some(reply) = replies.next().await {
             match reply {
                 Reply::Notes {
@@ -95,6 +109,7 @@ impl Page {
                     ..
                 } => self.take_notes(from, notes, prime_notes, new_notes),
                 Reply::Done {
+                    piece,
                     from,
                     notes,
                     outcome,
@@ -102,14 +117,14 @@ impl Page {
                 } => {
                     let new_notes = outcome.notes - outcome.prime_notes;
                     self.take_notes(from, notes, outcome.prime_notes, new_notes);
-                    result = Ok(outcome);
+                    on_done(piece, outcome);
                 }
-                Reply::Failed { message, .. } => result = Err(message),
+                Reply::Failed { message, .. } => failed = Some(message),
                 _ => {}
             }
         }
         self.running.set_value(None);
-        result
+        failed.map_or(Ok(()), Err)
     }
 
     /// Generates into `slot` until the piece holds `request.notes` new notes, showing it as it
@@ -193,8 +208,9 @@ impl Page {
     }
 
     /// Variations: [`VARIATIONS`] pieces of the request, each with the same start and its own
-    /// random stream (`--variation k`), one after another; the first is shown, and a tab shows
-    /// (and keeps, for Play, Download, Continue and the link) any other.
+    /// random stream (`--variation k`), in one job (one batch on WebGPU, one after another on
+    /// the CPU); the first is shown, and a tab shows (and keeps, for Play, Download, Continue
+    /// and the link) any other.
     pub(crate) fn generate_variations(self) {
         let Some((key, base)) = self.new_request() else {
             return;
@@ -205,32 +221,40 @@ impl Page {
         self.notes.set(Vec::new());
         self.new_count.set(0);
         spawn_local(async move {
-            let mut made = Vec::new();
-            let mut slots = Vec::new();
+            let mut pieces = Vec::new();
             for k in 1..=VARIATIONS {
+                let Some(slot) = self.new_slot() else {
+                    return;
+                };
                 let request = PieceRequest {
                     variation: k,
                     ..base.clone()
                 };
-                let Some(slot) = self.new_slot() else {
-                    return;
-                };
-                match self.generate_in_worker(&key, &request, slot, false).await {
-                    Ok(outcome) => {
-                        made.push(Variation {
-                            request,
-                            key: key.clone(),
-                            figures: Figures::of(&outcome),
-                            notes: self.notes.get_untracked(),
-                            prime_notes: outcome.prime_notes,
-                        });
-                        slots.push(slot);
-                    }
-                    Err(message) => return self.fail(message),
-                }
-                if self.stop_requested.get_value() {
-                    break; // Stop keeps the variations made so far
-                }
+                pieces.push((slot, request));
+            }
+            let mut made = Vec::new();
+            let mut slots = Vec::new();
+            let command = |job| Command::GenerateTogether {
+                job,
+                key: key.clone(),
+                pieces: pieces.clone(),
+            };
+            // Stop keeps the variations made so far, each as far as it got.
+            let result = self
+                .run_job(command, |piece, outcome| {
+                    let (slot, request) = pieces[piece].clone();
+                    made.push(Variation {
+                        request,
+                        key: key.clone(),
+                        figures: Figures::of(&outcome),
+                        notes: self.notes.get_untracked(),
+                        prime_notes: outcome.prime_notes,
+                    });
+                    slots.push(slot);
+                })
+                .await;
+            if let Err(message) = result {
+                return self.fail(message);
             }
             self.variation_slots.set_value(slots);
             self.variations.set(made);

@@ -35,6 +35,36 @@ impl State {
         }
     }
 
+    /// Several pieces' states as one batch, in order (see [`State::split`]).
+    pub fn stack(states: Vec<State>) -> State {
+        let layers = states.first().map_or(0, |s| s.layers.len());
+        let mut per_layer: Vec<Vec<LayerState>> = (0..layers).map(|_| Vec::new()).collect();
+        for state in states {
+            for (all, layer) in per_layer.iter_mut().zip(state.layers) {
+                all.push(layer);
+            }
+        }
+        State {
+            layers: per_layer
+                .into_iter()
+                .map(|all| {
+                    let cells: Option<Vec<Tensor<2>>> =
+                        all.iter().map(|l| l.cell.clone()).collect();
+                    LayerState {
+                        hidden: Tensor::cat(all.into_iter().map(|l| l.hidden).collect(), 0),
+                        cell: cells.map(|c| Tensor::cat(c, 0)),
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// One state per batch row: the inverse of [`State::stack`] for rows of one piece each.
+    pub fn split(self) -> Vec<State> {
+        let rows = self.layers.first().map_or(0, |l| l.hidden.dims()[0]);
+        (0..rows).map(|row| self.rows(row, 1)).collect()
+    }
+
     /// The batch rows `start..start + len` (one shard of a data-parallel step).
     pub fn rows(&self, start: usize, len: usize) -> State {
         self.clone().map(|t| t.narrow(0, start, len))
