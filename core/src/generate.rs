@@ -118,17 +118,7 @@ impl Generator {
 
     /// Runs the model over the pending input; returns next-token logits [1, vocab].
     pub fn logits(&mut self, model: &MusicModel, device: &Device) -> Tensor<2> {
-        let ids: Vec<i64> = self.pending.drain(..).map(i64::from).collect();
-        let len = ids.len();
-        let input = Tensor::<2, Int>::from_data(TensorData::new(ids, [1, len]), device);
-        let positions: Vec<i64> = self.pending_meter.drain(..).map(i64::from).collect();
-        let meter = (positions.len() == len)
-            .then(|| Tensor::<2, Int>::from_data(TensorData::new(positions, [1, len]), device));
-        let (features, state) = model.features(input, meter, self.state.take());
-        self.state = Some(state);
-        // Only the last position's logits are drawn from: a long prime skips the head elsewhere.
-        let width = features.dims()[2];
-        model.head(features.narrow(1, len - 1, 1).reshape([1, width]))
+        Generator::step_batch(&mut [self], model, device)
     }
 
     /// [`Generator::logits`] for several pieces in one pass of the network: their inputs and
@@ -141,18 +131,28 @@ impl Generator {
         device: &Device,
     ) -> Tensor<2> {
         let len = generators.first().map_or(0, |g| g.pending.len());
-        let lockstep = len > 0
-            && generators.iter().all(|g| g.pending.len() == len)
+        let lockstep = generators.iter().all(|g| g.pending.len() == len)
             && (generators.iter().all(|g| g.state.is_some())
                 || generators.iter().all(|g| g.state.is_none()));
-        if !lockstep {
-            let rows = generators
-                .iter_mut()
-                .map(|g| g.logits(model, device))
-                .collect();
-            return Tensor::cat(rows, 0);
+        if lockstep {
+            return Generator::step_batch(generators, model, device);
         }
+        let rows = generators
+            .iter_mut()
+            .map(|g| g.logits(model, device))
+            .collect();
+        Tensor::cat(rows, 0)
+    }
+
+    /// One pass of the network over the generators' pending inputs, all of one length, with
+    /// their states all carried or all fresh; the next-token logits [pieces, vocab].
+    fn step_batch(
+        generators: &mut [&mut Generator],
+        model: &MusicModel,
+        device: &Device,
+    ) -> Tensor<2> {
         let pieces = generators.len();
+        let len = generators[0].pending.len();
         let ids: Vec<i64> = generators
             .iter_mut()
             .flat_map(|g| g.pending.drain(..).map(i64::from).collect::<Vec<_>>())
@@ -176,6 +176,7 @@ impl Generator {
         for (generator, state) in generators.iter_mut().zip(state.split()) {
             generator.state = Some(state);
         }
+        // Only the last position's logits are drawn from: a long prime skips the head elsewhere.
         let width = features.dims()[2];
         model.head(features.narrow(1, len - 1, 1).reshape([pieces, width]))
     }

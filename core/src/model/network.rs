@@ -36,7 +36,11 @@ impl State {
     }
 
     /// Several pieces' states as one batch, in order (see [`State::split`]).
-    pub fn stack(states: Vec<State>) -> State {
+    pub fn stack(mut states: Vec<State>) -> State {
+        // One piece's state is its own batch: no copy on the per-token path.
+        if states.len() == 1 {
+            return states.remove(0);
+        }
         let layers = states.first().map_or(0, |s| s.layers.len());
         let mut per_layer: Vec<Vec<LayerState>> = (0..layers).map(|_| Vec::new()).collect();
         for state in states {
@@ -62,6 +66,9 @@ impl State {
     /// One state per batch row: the inverse of [`State::stack`] for rows of one piece each.
     pub fn split(self) -> Vec<State> {
         let rows = self.layers.first().map_or(0, |l| l.hidden.dims()[0]);
+        if rows == 1 {
+            return vec![self];
+        }
         (0..rows).map(|row| self.rows(row, 1)).collect()
     }
 
